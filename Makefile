@@ -1,0 +1,22 @@
+# The README's two commands are `make demo` and `make test`; both run the same idempotent install first.
+VENV ?= $(HOME)/.cache/lip-toolkit/venv
+export LIP_TOOLKIT_VENV := $(VENV)
+BIN := $(VENV)/bin
+DEMO_OUT ?= demo_out
+
+.PHONY: install demo test test-slow bench docs-cli
+
+install:
+	@scripts/install.sh
+
+demo: install
+	$(BIN)/lip-toolkit demo --out $(DEMO_OUT)
+
+test: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+test-slow: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m slow tests
+
+bench: install
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -1,0 +1,1 @@
+"""What both tracks share, one home each: errors, atomic I/O, checkpoint loading, launching."""
