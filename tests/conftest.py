@@ -1,0 +1,21 @@
+"""Shared fixtures. Synthetic LIP is generated once per test session and shared (read-only) by all tests."""
+import pytest
+
+
+@pytest.fixture(scope='session')
+def synthetic_lip(tmp_path_factory):
+    """A small synthetic LIP release tree (real layout): 64 train, 24 val, 8 test images, seed 0."""
+    from lip_toolkit.synthetic import synthesize_lip
+    root = tmp_path_factory.mktemp('synthetic_lip')
+    synthesize_lip(root, train=64, val=24, test=8, seed=0)
+    return root
+
+
+@pytest.fixture(scope='session')
+def real_lip_dir():
+    """The shared real LIP material (val pose CSV, six val images), or skip where it is absent."""
+    from pathlib import Path
+    for candidate in (Path(__file__).resolve().parents[1] / '../shared/real', Path('/work/shared/real')):
+        if (candidate / 'lip_val_set.csv').is_file():
+            return candidate.resolve()
+    pytest.skip('real LIP material (../shared/real) not present')
