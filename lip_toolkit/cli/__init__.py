@@ -72,9 +72,18 @@ def cli(ctx, debug, quiet):
         set_quiet(True)
 
 
+_ARGV = []
+
+
+def current_argv():
+    """The arguments of this invocation (used to relaunch the same command under torchrun)."""
+    return list(_ARGV)
+
+
 def main(argv=None) -> int:
     """Console-script entry point: one line and a non-zero exit on user errors, tracebacks only with --debug."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    _ARGV[:] = argv
     debug = '--debug' in argv
     try:
         cli.main(args=argv, prog_name='lip-toolkit', standalone_mode=False)

@@ -1,0 +1,41 @@
+"""``lip-toolkit evaluate [model] CONFIG CHECKPOINT``: predict a split with a checkpoint and score it."""
+import click
+
+from ._common import cfg_options_option, launch_options, relaunch_if_requested
+
+
+@click.command('model')
+@click.argument('config')
+@click.argument('checkpoint', type=click.Path(dir_okay=False))
+@click.option('--flip/--no-flip', default=None,
+              help='Flip test (pose: on by default; parsing: off by default, with the 14/15 16/17 18/19 swap).')
+@click.option('--scales', default=None, metavar='S1,S2,...', help='Parsing: test scales, e.g. 0.75,1,1.25.')
+@click.option('--out', 'out', type=click.Path(), default=None,
+              help='Write predictions: a LIP pose CSV (pose) or a folder of PNG label maps (parsing).')
+@click.option('--input', 'input_csv', type=click.Path(dir_okay=False), default=None,
+              help='PoseFix configs: the predictions CSV (LIP format) to refine.')
+@click.option('--split', type=click.Choice(['val', 'train', 'test']), default='val', show_default=True)
+@click.option('--data-root', type=click.Path(file_okay=False), default=None,
+              help="LIP release folder (default: the config's data_root).")
+@click.option('--device', default=None, help='cpu, cuda or cuda:N (default: cuda if available).')
+@click.option('--json', 'json_out', type=click.Path(dir_okay=False), default=None, help='Write the scores as JSON.')
+@launch_options
+@cfg_options_option
+def cli(config, checkpoint, flip, scales, out, input_csv, split, data_root, device, json_out, cfg_options,
+        **launch):
+    """Evaluate CONFIG with CHECKPOINT on a split; print PCKh (pose) or mIoU (parsing).
+
+    \b
+    Examples:
+      lip-toolkit evaluate configs/pose/hrnet/CONFIG.py epoch_210.pth --out val_pred.csv
+      lip-toolkit evaluate configs/pose/posefix/CONFIG.py posefix.pth --input val_pred.csv --out refined.csv
+      lip-toolkit evaluate configs/parsing/ce2p/CONFIG.py ce2p.pth --flip --scales 0.75,1,1.25 --out pred_pngs
+      lip-toolkit evaluate CONFIG CHECKPOINT --gpus 2            # shard the split over 2 processes
+    """
+    relaunch_if_requested(launch)
+    from ..evaluation import evaluate_model
+    result = evaluate_model(config, checkpoint, flip=flip, scales=scales, out=out, input_csv=input_csv,
+                            split=split, data_root=data_root, device=device, json_out=json_out,
+                            cfg_options=cfg_options, launcher=launch['launcher'])
+    if result.get('table'):
+        click.echo(result['table'])

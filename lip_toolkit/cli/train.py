@@ -1,0 +1,36 @@
+"""``lip-toolkit train``: train a pose or parsing config on mmengine's Runner."""
+import click
+
+from ._common import cfg_options_option, launch_options, relaunch_if_requested
+
+
+@click.command(context_settings=dict(ignore_unknown_options=False))
+@click.argument('config')
+@click.option('--work-dir', type=click.Path(file_okay=False), default=None,
+              help='Logs and checkpoints go here (default: work_dirs/<config name>).')
+@click.option('--resume', is_flag=True, help='Resume from the last checkpoint in the work dir.')
+@click.option('--resume-from', type=click.Path(dir_okay=False), default=None,
+              help='Resume from this checkpoint file.')
+@click.option('--amp', is_flag=True, help='Mixed-precision training (GPU only).')
+@click.option('--auto-scale-lr', is_flag=True,
+              help="Scale the learning rate with the total batch size (the config's auto_scale_lr).")
+@launch_options
+@cfg_options_option
+def cli(config, work_dir, resume, resume_from, amp, auto_scale_lr, cfg_options, **launch):
+    """Train CONFIG (a pose config with default_scope mmpose, or a parsing config with mmseg).
+
+    \b
+    Examples:
+      lip-toolkit train configs/demo/pose_hrnet-tiny_synthetic-128x96.py --work-dir work_dirs/tiny
+      lip-toolkit train CONFIG --resume                       # after a crash: continue from the last checkpoint
+      lip-toolkit train CONFIG --gpus 8                       # 8 processes under torchrun on this node
+      lip-toolkit train CONFIG --gpus 8 --nnodes 2 --node-rank 0 --master-addr 10.0.0.1 --master-port 29500
+      srun -n 16 lip-toolkit train CONFIG --launcher slurm
+      lip-toolkit train CONFIG --cfg-options train_dataloader.batch_size=16 optim_wrapper.optimizer.lr=0.01
+    """
+    relaunch_if_requested(launch)
+    from ..core.runner import train
+    resume_arg = resume_from or resume
+    work = train(config, work_dir=work_dir, resume=resume_arg, amp=amp, cfg_options=cfg_options,
+                 launcher=launch['launcher'], auto_scale_lr=auto_scale_lr)
+    click.echo(f'training finished: logs and checkpoints in {work}')

@@ -1,0 +1,144 @@
+"""Training on mmengine's Runner for both tracks, the way MMPose's and MMSeg's ``tools/train.py`` do it.
+
+``merge_train_args`` applies the command-line flags to a config with the documented precedence
+(CLI > value in the config > default derived from the file name), ``--cfg-options`` last. On CPU it also applies
+the two measured workarounds that mmengine 0.10.7 needs for distributed runs (see :mod:`lip_toolkit.core.launch`).
+"""
+import os
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .errors import LipToolkitError
+from .paths import resolve_config
+
+TRACK_BY_SCOPE = {'mmpose': 'pose', 'mmseg': 'parsing'}
+
+
+def load_config(path, cfg_options: Optional[dict] = None):
+    """Read an mmengine config (``path`` or a path under ``configs/``) and apply ``cfg_options``."""
+    from mmengine.config import Config
+    resolved = resolve_config(path)
+    try:
+        cfg = Config.fromfile(str(resolved))
+    except Exception as exc:  # syntax errors, missing _base_ files, bad custom_imports
+        message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise LipToolkitError(f'cannot read config: {message}', resolved) from None
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def config_track(cfg, path='config') -> str:
+    """'pose' or 'parsing', from the config's ``default_scope``."""
+    track = TRACK_BY_SCOPE.get(cfg.get('default_scope'))
+    if track is None:
+        raise LipToolkitError(
+            f"default_scope must be 'mmpose' (pose) or 'mmseg' (parsing), got {cfg.get('default_scope')!r}", path)
+    return track
+
+
+def parse_cfg_options(items: Sequence[str]) -> dict:
+    """``['a.b=1', 'c=[1,2]']`` -> dict, with mmengine's own ``DictAction`` value parsing."""
+    from mmengine.config import DictAction
+    options = {}
+    for item in items:
+        if '=' not in item:
+            raise LipToolkitError(f'--cfg-options takes KEY=VALUE pairs, got {item!r}')
+        key, value = item.split('=', 1)
+        options[key] = DictAction._parse_iterable(value)
+    return options
+
+
+def merge_train_args(cfg, config_path, work_dir=None, resume=False, amp=False, launcher='none',
+                     auto_scale_lr=False, cfg_options=None):
+    """Apply train flags to ``cfg`` in place and return it."""
+    import torch
+    if work_dir is not None:
+        cfg.work_dir = str(work_dir)
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = str(Path('work_dirs') / Path(config_path).stem)
+    cfg.launcher = launcher
+    if amp:
+        if not torch.cuda.is_available():
+            raise LipToolkitError('--amp needs a CUDA GPU (mixed precision is not supported on CPU)')
+        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        if optim_wrapper == 'OptimWrapper':
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+    if resume:
+        # resume=True lets mmengine find the last checkpoint in work_dir; a path resumes from that file.
+        if isinstance(resume, (str, os.PathLike)) and str(resume) != 'auto':
+            if not Path(resume).is_file():
+                raise LipToolkitError('checkpoint to resume from not found', resume)
+            cfg.load_from = str(resume)
+        else:
+            cfg.load_from = None
+        cfg.resume = True
+    if auto_scale_lr:
+        if cfg.get('auto_scale_lr') is None:
+            raise LipToolkitError('--auto-scale-lr: the config has no auto_scale_lr.base_batch_size', config_path)
+        cfg.auto_scale_lr.enable = True
+    if launcher != 'none' and not torch.cuda.is_available():
+        # mmengine wraps the model with device_ids=[LOCAL_RANK], which DDP refuses for CPU modules.
+        cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False,
+                                     find_unused_parameters=cfg.get('find_unused_parameters', False))
+        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def _runner_class():
+    """mmengine's Runner, with synchronised BN made to work on CPU process groups."""
+    from mmengine.runner import Runner
+
+    class LIPRunner(Runner):
+        """Converts ``SyncBatchNorm`` to a gloo-capable version before DDP wraps a CPU model."""
+
+        def wrap_model(self, model_wrapper_cfg, model):
+            import torch
+            from .sync_bn import convert_sync_bn_for_cpu, uses_sync_bn
+            if self.distributed and not torch.cuda.is_available():
+                if self.cfg.get('sync_bn'):
+                    # mmengine would convert to torch's SyncBatchNorm, which refuses CPU tensors.
+                    model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+                    self.cfg.sync_bn = None
+                if uses_sync_bn(model):
+                    model = convert_sync_bn_for_cpu(model)
+            return super().wrap_model(model_wrapper_cfg, model)
+
+    return LIPRunner
+
+
+def build_runner(cfg):
+    """Build the Runner (MMPose's or MMSeg's registry scope) with our safe checkpoint loading."""
+    from .checkpoint import install_mmengine_checkpoint_loader
+    from .launch import init_distributed
+    install_mmengine_checkpoint_loader()
+    init_distributed(cfg.get('launcher', 'none'), cfg.get('env_cfg', {}).get('dist_cfg', {}))
+    if 'runner_type' in cfg:
+        from mmengine.registry import RUNNERS
+        return RUNNERS.build(cfg)
+    return _runner_class().from_cfg(cfg)
+
+
+def train(config, work_dir=None, resume=False, amp=False, cfg_options=None, launcher='none',
+          auto_scale_lr=False) -> Path:
+    """Train ``config`` and return its work dir (holding logs and checkpoints).
+
+    Args:
+        config: config path (or a path under the repository's ``configs/``).
+        work_dir: where logs and checkpoints go; default ``work_dirs/<config name>``.
+        resume: ``True``/``'auto'`` resumes from the last checkpoint in ``work_dir``; a path resumes from it.
+        amp: mixed precision (GPU only).
+        cfg_options: dict of ``key.path: value`` overrides, applied last.
+        launcher: ``'none'``, ``'pytorch'`` (under torchrun) or ``'slurm'`` (under srun).
+        auto_scale_lr: scale the learning rate with the total batch size (mmengine's ``auto_scale_lr``).
+    """
+    cfg = load_config(config)
+    config_track(cfg, config)
+    merge_train_args(cfg, config, work_dir=work_dir, resume=resume, amp=amp, launcher=launcher,
+                     auto_scale_lr=auto_scale_lr, cfg_options=cfg_options)
+    runner = build_runner(cfg)
+    runner.train()
+    return Path(cfg.work_dir)

@@ -1,0 +1,45 @@
+"""Model evaluation for both tracks: one entry point that dispatches on the config's scope."""
+import json
+from typing import Optional
+
+from .core.errors import LipToolkitError
+
+
+def _parse_scales(scales) -> Optional[tuple]:
+    if scales is None or isinstance(scales, (tuple, list)):
+        return tuple(scales) if scales else None
+    try:
+        values = tuple(float(s) for s in str(scales).split(',') if s.strip())
+    except ValueError:
+        raise LipToolkitError(f'--scales takes comma-separated numbers, got {scales!r}') from None
+    if not values or any(v <= 0 for v in values):
+        raise LipToolkitError(f'--scales must be positive numbers, got {scales!r}')
+    return values
+
+
+def evaluate_model(config, checkpoint, flip=None, scales=None, out=None, input_csv=None, split='val',
+                   data_root=None, device=None, json_out=None, cfg_options=None, launcher='none') -> dict:
+    """Predict ``split`` with ``checkpoint`` and score it; returns the scores (and a printable ``table``)."""
+    from .core.launch import init_distributed, rank_and_world
+    from .core.runner import config_track, load_config
+    cfg = load_config(config, cfg_options)
+    track = config_track(cfg, config)
+    init_distributed(launcher, cfg.get('env_cfg', {}).get('dist_cfg', {}))
+    common = dict(split=split, data_root=data_root, device=device, cfg_options=cfg_options)
+    if track == 'pose':
+        if scales is not None:
+            raise LipToolkitError('--scales applies to parsing configs only')
+        from .pose.inference import evaluate_checkpoint
+        result = evaluate_checkpoint(config, checkpoint, flip=True if flip is None else flip, out=out,
+                                     input_csv=input_csv, **common)
+    else:
+        if input_csv is not None:
+            raise LipToolkitError('--input applies to PoseFix (pose) configs only')
+        from .parsing.inference import evaluate_checkpoint
+        result = evaluate_checkpoint(config, checkpoint, flip=bool(flip), scales=_parse_scales(scales) or (1.0,),
+                                     out_dir=out, **common)
+    if json_out is not None and rank_and_world()[0] == 0:
+        from .core.io import atomic_write
+        with atomic_write(json_out) as handle:
+            json.dump({k: v for k, v in result.items() if k != 'table'}, handle, indent=2)
+    return result
