@@ -1,0 +1,32 @@
+"""``lip-toolkit evaluate parsing``: score predicted parsing PNGs against LIP ground truth (mIoU)."""
+import click
+
+
+@click.command(name='parsing')
+@click.option('--gt-dir', required=True, type=click.Path(file_okay=False),
+              help='Ground-truth label PNGs (e.g. TrainVal_parsing_annotations/val_segmentations).')
+@click.option('--pred-dir', required=True, type=click.Path(file_okay=False),
+              help='Predicted label PNGs, <id>.png, 8-bit grey or paletted (the index is read, never the colour).')
+@click.option('--ids', 'ids_file', type=click.Path(dir_okay=False),
+              help='Id list to score, one per line (e.g. val_id.txt). Default: every PNG in --gt-dir.')
+@click.option('--json', 'json_path', type=click.Path(dir_okay=False),
+              help='Also write {"mIoU", "pixel_acc", "mean_acc", "IoU": {class: value}} (percent) here.')
+@click.option('--workers', type=click.IntRange(min=1), default=None,
+              help='Decoding processes. Default: all available CPUs.')
+def cli(gt_dir, pred_dir, ids_file, json_path, workers):
+    """Score parsing predictions with the LIP formula: one confusion matrix over the split, GT 255 ignored.
+
+    Each prediction must have its ground truth's size and hold class ids 0-19. Prints per-class IoU, mIoU,
+    pixel accuracy and mean accuracy, in percent.
+
+    \b
+    Examples:
+      lip-toolkit evaluate parsing --gt-dir LIP/TrainVal_parsing_annotations/val_segmentations \\
+          --pred-dir work_dirs/ce2p/val_pred --ids LIP/TrainVal_images/val_id.txt --json scores.json
+      lip-toolkit evaluate parsing --gt-dir val_segmentations --pred-dir pred_pngs
+    """
+    from ..parsing.evaluation import evaluate_parsing_dirs, format_miou_table
+    scores = evaluate_parsing_dirs(gt_dir, pred_dir, ids_file=ids_file, workers=workers, json_path=json_path)
+    click.echo(format_miou_table(scores))
+    if json_path:
+        click.echo(f'scores written to {json_path}', err=True)

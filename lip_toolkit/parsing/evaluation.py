@@ -1,0 +1,212 @@
+"""Offline LIP parsing scoring: a folder of predicted PNGs against a folder of ground-truth PNGs.
+
+The work is PNG decoding, so ids are split into chunks and scored in a process pool; each worker decodes its pairs
+and adds them into one 256x256 joint histogram (OpenCV ``calcHist`` of (ground truth, prediction) values), which
+both gives the confusion matrix (the 20x20 corner) and proves every value valid (everything else must be empty,
+except the ground-truth 255 row). Only a chunk that fails that check is decoded again, image by image, to name the
+first bad file and pixel. The numbers are the same integers :func:`~lip_toolkit.parsing.metrics.confusion_matrix`
+counts, then :func:`~lip_toolkit.parsing.metrics.miou_from_confusion` applies the LIP formula.
+"""
+import json
+import os
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..core.errors import LipToolkitError
+from .classes import IGNORE_INDEX, LIP_CLASSES, NUM_CLASSES
+from .label_io import check_label_values, check_same_size, decode_label_png, list_label_ids
+
+# float32 counts are exact up to 2**24; the running histogram is flushed to int64 before it could exceed that.
+_FLOAT32_EXACT = 1 << 24
+_CHUNK_SIZE = 64
+# Below this many images a pool costs more than it saves.
+_MIN_IDS_FOR_POOL = 128
+
+
+def _pair_paths(gt_dir: str, pred_dir: str, image_id: str) -> Tuple[str, str]:
+    return os.path.join(gt_dir, image_id + '.png'), os.path.join(pred_dir, image_id + '.png')
+
+
+def _read_pair(gt_dir: str, pred_dir: str, image_id: str) -> Tuple[np.ndarray, np.ndarray]:
+    gt_path, pred_path = _pair_paths(gt_dir, pred_dir, image_id)
+    gt = decode_label_png(gt_path)
+    pred = decode_label_png(pred_path)
+    check_same_size(pred, gt.shape, pred_path)
+    return gt, pred
+
+
+def _joint_histogram(gt_dir: str, pred_dir: str, ids: Sequence[str]) -> np.ndarray:
+    """256x256 int64 counts of (ground-truth value, predicted value) over ``ids``."""
+    import cv2
+    total = np.zeros((256, 256), np.int64)
+    running = np.zeros((256, 256), np.float32)
+    in_running = 0
+    for image_id in ids:
+        gt, pred = _read_pair(gt_dir, pred_dir, image_id)
+        if in_running + gt.size > _FLOAT32_EXACT:
+            total += running.astype(np.int64)
+            running[:] = 0
+            in_running = 0
+        cv2.calcHist([gt, pred], [0, 1], None, [256, 256], [0, 256, 0, 256], hist=running, accumulate=True)
+        in_running += gt.size
+    total += running.astype(np.int64)
+    return total
+
+
+def _histogram_is_valid(hist: np.ndarray, num_classes: int) -> bool:
+    """True when every ground-truth value is a class id or 255 and every prediction value a class id."""
+    gt_counts = hist.sum(axis=1)
+    pred_counts = hist.sum(axis=0)
+    gt_bad = gt_counts[num_classes:].sum() - gt_counts[IGNORE_INDEX]
+    return gt_bad == 0 and pred_counts[num_classes:].sum() == 0
+
+
+def _locate_bad_value(gt_dir: str, pred_dir: str, ids: Sequence[str], num_classes: int) -> None:
+    """Raise the error for the first file (in id order) holding a value that is not a class id."""
+    for image_id in ids:
+        gt_path, pred_path = _pair_paths(gt_dir, pred_dir, image_id)
+        gt, pred = _read_pair(gt_dir, pred_dir, image_id)
+        check_label_values(gt, gt_path, allow_ignore=True, num_classes=num_classes)
+        check_label_values(pred, pred_path, allow_ignore=False, num_classes=num_classes)
+    raise AssertionError('histogram reported a bad value that no file holds')  # pragma: no cover
+
+
+def _score_chunk(task) -> Tuple[str, object]:
+    """Worker: ``('ok', (confusion, ignored pixels))`` or ``('error', (message, path, location))``."""
+    gt_dir, pred_dir, ids, num_classes = task
+    try:
+        import cv2
+        cv2.setNumThreads(1)  # the pool provides the parallelism
+        hist = _joint_histogram(gt_dir, pred_dir, ids)
+        if not _histogram_is_valid(hist, num_classes):
+            _locate_bad_value(gt_dir, pred_dir, ids, num_classes)
+        conf = np.ascontiguousarray(hist[:num_classes, :num_classes])
+        return 'ok', (conf, int(hist[IGNORE_INDEX].sum()))
+    except LipToolkitError as exc:
+        return 'error', (exc.message, exc.path, exc.location)
+
+
+def _pool_context():
+    import multiprocessing
+    # fork starts workers in milliseconds and they inherit the imported modules; spawn elsewhere.
+    method = 'fork' if 'fork' in multiprocessing.get_all_start_methods() else 'spawn'
+    return multiprocessing.get_context(method)
+
+
+def default_workers() -> int:
+    """Processes to use: the CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def confusion_from_dirs(gt_dir, pred_dir, ids: Optional[Sequence[str]] = None, workers: Optional[int] = None,
+                        num_classes: int = NUM_CLASSES) -> Tuple[np.ndarray, int]:
+    """Sum the confusion matrix of ``<id>.png`` pairs over a split.
+
+    Args:
+        gt_dir: folder of ground-truth PNGs (LIP ``val_segmentations``).
+        pred_dir: folder of predicted PNGs with the same names.
+        ids: ids to score, in order; default: every ``*.png`` in ``gt_dir``.
+        workers: processes (default: all CPUs available); 1 scores in this process.
+        num_classes: 20 for LIP.
+
+    Returns:
+        ``(confusion (C, C) int64, number of ground-truth pixels ignored (255))``.
+
+    Raises:
+        LipToolkitError: a missing or unreadable file, a prediction whose size differs from its ground truth,
+            a value that is not a class id (ground truth may also hold 255), naming the first such file in id
+            order (and the pixel for bad values).
+    """
+    from ..core.progress import progress
+    gt_dir, pred_dir = str(gt_dir), str(pred_dir)
+    for folder, what in ((gt_dir, 'ground-truth'), (pred_dir, 'prediction')):
+        if not os.path.isdir(folder):
+            raise LipToolkitError(f'{what} folder not found', folder)
+    ids = list_label_ids(gt_dir) if ids is None else list(ids)
+    if not ids:
+        raise LipToolkitError('no ground-truth PNGs to score', gt_dir)
+    workers = default_workers() if workers is None else max(1, int(workers))
+    tasks = [(gt_dir, pred_dir, ids[start:start + _CHUNK_SIZE], num_classes)
+             for start in range(0, len(ids), _CHUNK_SIZE)]
+    conf = np.zeros((num_classes, num_classes), np.int64)
+    ignored = 0
+
+    def consume(results):
+        nonlocal conf, ignored
+        for status, payload in progress(results, total=len(tasks), desc='scoring', unit='chunk'):
+            if status == 'error':
+                message, path, location = payload
+                raise LipToolkitError(message, path, location)
+            conf += payload[0]
+            ignored += payload[1]
+
+    if workers == 1 or len(ids) < _MIN_IDS_FOR_POOL:
+        consume(map(_score_chunk, tasks))
+    else:
+        with _pool_context().Pool(min(workers, len(tasks))) as pool:
+            consume(pool.imap(_score_chunk, tasks))
+    return conf, ignored
+
+
+def evaluate_parsing_dirs(gt_dir, pred_dir, ids_file=None, workers: Optional[int] = None,
+                          json_path=None) -> Dict:
+    """Score a folder of predicted label PNGs with the LIP formula (the ``evaluate parsing`` command).
+
+    Args:
+        gt_dir: ground-truth folder (e.g. ``TrainVal_parsing_annotations/val_segmentations``).
+        pred_dir: prediction folder, ``<id>.png`` each, 8-bit grey or paletted, at the ground truth's size.
+        ids_file: optional id list (``val_id.txt``); default: every PNG in ``gt_dir``.
+        workers: processes (default: all CPUs available).
+        json_path: when given, also write the scores there (atomically) as JSON.
+
+    Returns:
+        ``{'mIoU', 'pixel_acc', 'mean_acc': percent, 'IoU': {class name: percent}}``.
+    """
+    from ..core.io import read_id_list
+    from .metrics import miou_from_confusion
+    ids = read_id_list(ids_file) if ids_file is not None else None
+    conf, _ = confusion_from_dirs(gt_dir, pred_dir, ids=ids, workers=workers)
+    scores = miou_from_confusion(conf, LIP_CLASSES)
+    if json_path is not None:
+        write_scores_json(scores, json_path)
+    return scores
+
+
+def write_scores_json(scores: Dict, path) -> None:
+    """Write ``{'mIoU', 'pixel_acc', 'mean_acc', 'IoU'}`` atomically as indented JSON."""
+    from ..core.io import atomic_write
+    payload = {key: scores[key] for key in ('mIoU', 'pixel_acc', 'mean_acc', 'IoU')}
+    with atomic_write(Path(path), 'w', encoding='utf-8') as handle:
+        json.dump(payload, handle, indent=2)
+        handle.write('\n')
+
+
+def format_miou_table(scores: Dict, digits: int = 2) -> str:
+    """A plain-text table: one line per class IoU, then mIoU, pixel accuracy and mean accuracy.
+
+    Example:
+        >>> print(format_miou_table({'mIoU': 50.0, 'pixel_acc': 90.0, 'mean_acc': 60.0,
+        ...                          'IoU': {'Background': 100.0, 'Hat': 0.0}}))
+        class          IoU
+        Background  100.00
+        Hat           0.00
+        ------------------
+        mIoU         50.00
+        pixel acc    90.00
+        mean acc     60.00
+    """
+    rows: List[Tuple[str, float]] = list(scores['IoU'].items())
+    summary = [('mIoU', scores['mIoU']), ('pixel acc', scores['pixel_acc']), ('mean acc', scores['mean_acc'])]
+    name_width = max(len(name) for name, _ in rows + summary + [('class', 0)])
+    value_width = max(len(f'{value:.{digits}f}') for _, value in rows + summary)
+    value_width = max(value_width, len('IoU')) + 2
+    lines = [f"{'class':<{name_width}}{'IoU':>{value_width}}"]
+    lines += [f'{name:<{name_width}}{value:>{value_width}.{digits}f}' for name, value in rows]
+    lines.append('-' * (name_width + value_width))
+    lines += [f'{name:<{name_width}}{value:>{value_width}.{digits}f}' for name, value in summary]
+    return '\n'.join(lines)
