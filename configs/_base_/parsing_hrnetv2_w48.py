@@ -1,0 +1,18 @@
+# HRNetV2-W48 for segmentation (HRNet/HRNet-Semantic-Segmentation, LIP: 65.8M parameters): MMSeg's HRNet
+# backbone; the four branches up-sampled and concatenated (720 ch) -> 1x1 conv 720 + BN + ReLU -> 1x1 classifier.
+_base_ = 'mmseg::_base_/models/fcn_hr18.py'
+norm_cfg = dict(type='SyncBN', requires_grad=True)
+model = dict(
+    data_preprocessor=dict(size=None),
+    pretrained=None,
+    backbone=dict(
+        norm_cfg=norm_cfg,
+        extra=dict(
+            stage2=dict(num_channels=(48, 96)),
+            stage3=dict(num_channels=(48, 96, 192)),
+            stage4=dict(num_channels=(48, 96, 192, 384)))),
+    decode_head=dict(
+        in_channels=[48, 96, 192, 384],
+        channels=sum([48, 96, 192, 384]),
+        num_classes=20,
+        norm_cfg=norm_cfg))

@@ -1,0 +1,44 @@
+"""Backbones of the seed's parsing models that MMSeg does not ship.
+
+* SE-ResNet-152 is MMPose's ``SEResNet`` used across scopes (``type='mmpose.SEResNet'``): its bottleneck
+  honours ``strides``/``dilations``, so it needs no wrapper.
+* SCNet-101: MMPose's ``SCNet`` accepts ``dilations`` but its self-calibrated convolutions ignore them (every
+  3x3 conv keeps padding 1, dilation 1). :class:`DilatedSCNet` sets the dilation of those 3x3 convs after
+  construction, so a stage with stride 1 keeps the receptive field of the stride-2 stage it replaces (the
+  usual way to turn a classification network into a dilated one).
+* "DeResNet-101" is read as a ResNet-101 whose 3x3 convs in stages 2-4 are modulated deformable convs (mmcv's
+  DCNv2, ``ModulatedDeformConv2dPack``, which runs on CPU): MMSeg's ``ResNetV1c`` with ``dcn=dict(type='DCNv2')``
+  and ``stage_with_dcn=(False, True, True, True)``; importing this module registers ``DCNv2``.
+* HRNetV2-W48 is MMSeg's ``HRNet`` with an FCN head on the four up-sampled branches (720 channels).
+"""
+from typing import Sequence
+
+import mmcv.ops  # noqa: F401  (registers DCNv2 with mmcv's conv registry)
+import torch.nn as nn
+from mmpose.models.backbones import SCNet
+from mmseg.registry import MODELS
+
+
+@MODELS.register_module()
+class DilatedSCNet(SCNet):
+    """MMPose's SCNet whose 3x3 convolutions follow ``dilations`` (stages with stride 1 for output stride 16/8).
+
+    Args:
+        depth: 50 or 101.
+        dilations: dilation of each stage, e.g. ``(1, 1, 1, 2)`` with ``strides=(1, 2, 2, 1)``.
+        **kwargs: MMPose ``SCNet`` / ``ResNet`` arguments (``strides``, ``deep_stem``, ``out_indices`` ...).
+    """
+
+    def __init__(self, depth: int, dilations: Sequence[int] = (1, 1, 1, 1), **kwargs):
+        super().__init__(depth, dilations=dilations, **kwargs)
+        for stage_index, dilation in enumerate(dilations):
+            if dilation > 1:
+                _dilate_3x3_convs(getattr(self, self.res_layers[stage_index]), dilation)
+
+
+def _dilate_3x3_convs(module: nn.Module, dilation: int) -> None:
+    """Give every stride-1 3x3 conv in ``module`` this dilation, with padding that keeps its output size."""
+    for conv in module.modules():
+        if isinstance(conv, nn.Conv2d) and conv.kernel_size == (3, 3) and conv.stride == (1, 1):
+            conv.dilation = (dilation, dilation)
+            conv.padding = (dilation, dilation)
