@@ -86,7 +86,10 @@ def main(argv=None) -> int:
     _ARGV[:] = argv
     debug = '--debug' in argv
     try:
-        cli.main(args=argv, prog_name='lip-toolkit', standalone_mode=False)
+        # Without standalone mode click returns (not raises) the code of a ``click.exceptions.Exit``.
+        code = cli.main(args=argv, prog_name='lip-toolkit', standalone_mode=False)
+        if isinstance(code, int):
+            return code
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
