@@ -22,7 +22,7 @@ class LazySubcommands(click.Group):
         return importlib.util.find_spec(f'{__package__}.{module}') is not None
 
     def list_commands(self, ctx):
-        names = [n for n in self.lazy_subcommands if n != self.default_subcommand and self._available(n)]
+        names = [n for n in self.lazy_subcommands if self._available(n)]
         return names + sorted(super().list_commands(ctx))
 
     def get_command(self, ctx, cmd_name):
