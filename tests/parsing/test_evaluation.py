@@ -1,0 +1,160 @@
+"""Offline scoring of PNG folders: exact numbers, the process pool, errors naming the file, JSON output."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from lip_toolkit.core.errors import LipToolkitError
+from lip_toolkit.parsing.classes import LIP_CLASSES
+from lip_toolkit.parsing.evaluation import (confusion_from_dirs, evaluate_parsing_dirs, format_miou_table)
+from lip_toolkit.parsing.metrics import LIPMIoUMetric
+
+from ._label_helpers import assert_scores_match, random_pair, reference_scores, write_grey, write_paletted
+
+
+def _write_split(root, pairs, paletted_every=3):
+    gt_dir, pred_dir = root / 'gt', root / 'pred'
+    gt_dir.mkdir(parents=True)
+    pred_dir.mkdir(parents=True)
+    ids = []
+    for index, (gt, pred) in enumerate(pairs):
+        image_id = f'{1000 + index}_{index % 7}'
+        ids.append(image_id)
+        write_grey(gt_dir / f'{image_id}.png', gt)
+        if index % paletted_every == 0:
+            write_paletted(pred_dir / f'{image_id}.png', pred, seed=index)
+        else:
+            write_grey(pred_dir / f'{image_id}.png', pred)
+    return gt_dir, pred_dir, ids
+
+
+@pytest.fixture(scope='module')
+def split(tmp_path_factory):
+    rng = np.random.default_rng(7)
+    pairs = [random_pair(rng, int(rng.integers(16, 60)), int(rng.integers(16, 60))) for _ in range(150)]
+    # a block of images holding only a few classes, so some classes are empty in part of the split
+    pairs += [random_pair(rng, 24, 24, present=[0, 5, 13]) for _ in range(10)]
+    gt_dir, pred_dir, ids = _write_split(tmp_path_factory.mktemp('split'), pairs)
+    return gt_dir, pred_dir, ids, pairs
+
+
+def test_scores_equal_reference_with_pool_and_paletted_predictions(split):
+    gt_dir, pred_dir, ids, pairs = split
+    scores = evaluate_parsing_dirs(gt_dir, pred_dir, workers=2)
+    assert_scores_match(scores, reference_scores(pairs), LIP_CLASSES)
+
+
+def test_one_process_and_pool_give_identical_confusion(split):
+    gt_dir, pred_dir, ids, _ = split
+    pooled, ignored_pooled = confusion_from_dirs(gt_dir, pred_dir, workers=2)
+    single, ignored_single = confusion_from_dirs(gt_dir, pred_dir, workers=1)
+    assert (pooled == single).all() and ignored_pooled == ignored_single > 0
+
+
+def test_id_list_selects_images(split, tmp_path):
+    gt_dir, pred_dir, ids, pairs = split
+    chosen = [5, 17, 3]
+    ids_file = tmp_path / 'ids.txt'
+    ids_file.write_text(''.join(f'{ids[i]}\n' for i in chosen))
+    scores = evaluate_parsing_dirs(gt_dir, pred_dir, ids_file=ids_file)
+    assert_scores_match(scores, reference_scores([pairs[i] for i in chosen]), LIP_CLASSES)
+
+
+def test_offline_scores_identical_to_mmseg_metric(split):
+    gt_dir, pred_dir, ids, pairs = split
+    from lip_toolkit.parsing.label_io import read_label_map
+    metric = LIPMIoUMetric()
+    metric.dataset_meta = {'classes': LIP_CLASSES}
+    for image_id in ids:  # the metric sees what the files hold, read back (paletted ones by index)
+        gt = read_label_map(gt_dir / f'{image_id}.png', 'gt')
+        pred = read_label_map(pred_dir / f'{image_id}.png', 'pred')
+        metric.process({}, [{'pred_sem_seg': {'data': torch.as_tensor(pred.astype(np.int64))[None]},
+                             'gt_sem_seg': {'data': torch.as_tensor(gt)[None]}, 'img_path': f'{image_id}.jpg'}])
+    online = metric.evaluate(len(ids))
+    offline = evaluate_parsing_dirs(gt_dir, pred_dir)
+    for key in ('mIoU', 'pixel_acc', 'mean_acc'):
+        assert online[key] == offline[key]
+    assert all(online[f'IoU.{name}'] == offline['IoU'][name] for name in LIP_CLASSES)
+
+
+def test_json_output(split, tmp_path):
+    gt_dir, pred_dir, _, pairs = split
+    out = tmp_path / 'deep' / 'scores.json'
+    scores = evaluate_parsing_dirs(gt_dir, pred_dir, json_path=out)
+    data = json.loads(out.read_text())
+    assert set(data) == {'mIoU', 'pixel_acc', 'mean_acc', 'IoU'}
+    assert list(data['IoU']) == list(LIP_CLASSES)
+    assert data['mIoU'] == scores['mIoU']
+    assert [p.name for p in out.parent.iterdir()] == ['scores.json']  # no temporary left behind
+
+
+def _small_split(tmp_path, count=3):
+    rng = np.random.default_rng(11)
+    return _write_split(tmp_path, [random_pair(rng, 12, 10) for _ in range(count)], paletted_every=99)
+
+
+def test_error_size_mismatch_names_prediction(tmp_path):
+    gt_dir, pred_dir, ids = _small_split(tmp_path)
+    write_grey(pred_dir / f'{ids[1]}.png', np.zeros((12, 11), np.uint8))
+    with pytest.raises(LipToolkitError, match=r'size 11x12 \(WxH\) differs from the ground truth 10x12') as info:
+        confusion_from_dirs(gt_dir, pred_dir)
+    assert info.value.path == str(pred_dir / f'{ids[1]}.png')
+
+
+def test_error_bad_prediction_value_names_file_and_pixel(tmp_path):
+    gt_dir, pred_dir, ids = _small_split(tmp_path)
+    bad = np.zeros((12, 10), np.uint8)
+    bad[4, 6] = 20
+    write_paletted(pred_dir / f'{ids[2]}.png', bad)
+    with pytest.raises(LipToolkitError) as info:
+        confusion_from_dirs(gt_dir, pred_dir)
+    assert info.value.path == str(pred_dir / f'{ids[2]}.png')
+    assert info.value.location == 'pixel (x=6, y=4)' and 'label 20' in info.value.message
+
+
+def test_error_255_in_prediction_is_refused(tmp_path):
+    gt_dir, pred_dir, ids = _small_split(tmp_path)
+    write_grey(pred_dir / f'{ids[0]}.png', np.full((12, 10), 255, np.uint8))
+    with pytest.raises(LipToolkitError, match=r'label 255 is not a class id \(0-19\)'):
+        confusion_from_dirs(gt_dir, pred_dir)
+
+
+def test_error_bad_ground_truth_value(tmp_path):
+    gt_dir, pred_dir, ids = _small_split(tmp_path)
+    gt = np.zeros((12, 10), np.uint8)
+    gt[11, 9] = 77
+    write_grey(gt_dir / f'{ids[0]}.png', gt)
+    with pytest.raises(LipToolkitError, match=r'0-19 or 255') as info:
+        confusion_from_dirs(gt_dir, pred_dir)
+    assert info.value.path == str(gt_dir / f'{ids[0]}.png') and info.value.location == 'pixel (x=9, y=11)'
+
+
+def test_error_missing_prediction(tmp_path):
+    gt_dir, pred_dir, ids = _small_split(tmp_path)
+    (pred_dir / f'{ids[1]}.png').unlink()
+    with pytest.raises(LipToolkitError, match='file not found') as info:
+        confusion_from_dirs(gt_dir, pred_dir)
+    assert info.value.path == str(pred_dir / f'{ids[1]}.png')
+
+
+def test_error_first_bad_file_in_id_order_is_reported_through_the_pool(tmp_path):
+    rng = np.random.default_rng(5)
+    gt_dir, pred_dir, ids = _write_split(tmp_path, [random_pair(rng, 8, 8) for _ in range(300)], paletted_every=99)
+    for index in (250, 140):
+        write_grey(pred_dir / f'{ids[index]}.png', np.full((8, 8), 30, np.uint8))
+    with pytest.raises(LipToolkitError) as info:
+        confusion_from_dirs(gt_dir, pred_dir, workers=2)
+    assert info.value.path == str(pred_dir / f'{ids[140]}.png')
+
+
+def test_error_missing_folder(tmp_path):
+    with pytest.raises(LipToolkitError, match='prediction folder not found'):
+        confusion_from_dirs(tmp_path, tmp_path / 'nope')
+
+
+def test_table_lists_every_class_and_the_summary():
+    scores = {'mIoU': 12.345, 'pixel_acc': 80.0, 'mean_acc': 20.5, 'IoU': {n: 1.0 for n in LIP_CLASSES}}
+    table = format_miou_table(scores).splitlines()
+    assert len(table) == 1 + 20 + 1 + 3
+    assert table[-3].split() == ['mIoU', '12.35'] and table[1].split() == ['Background', '1.00']
