@@ -4,7 +4,9 @@
 (CLI > value in the config > default derived from the file name), ``--cfg-options`` last. On CPU it also applies
 the two measured workarounds that mmengine 0.10.7 needs for distributed runs (see :mod:`lip_toolkit.core.launch`).
 """
+import contextlib
 import os
+import re
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -88,6 +90,25 @@ def merge_train_args(cfg, config_path, work_dir=None, resume=False, amp=False, l
     return cfg
 
 
+@contextlib.contextmanager
+def config_errors(config_path):
+    """Turn the host libraries' errors about a config's content into one-line user errors."""
+    try:
+        yield
+    except KeyError as exc:
+        message = str(exc.args[0]) if exc.args else ''
+        match = re.match(r'(\S+) is not in the (\S+) registry', message)
+        if match is None:
+            raise
+        raise LipToolkitError(f'unknown type {match.group(1)!r} (not in the {match.group(2)} registry)',
+                              config_path) from None
+    except TypeError as exc:
+        message = str(exc)
+        if 'unexpected keyword argument' not in message and 'missing' not in message:
+            raise
+        raise LipToolkitError(f'invalid arguments: {message.splitlines()[0]}', config_path) from None
+
+
 def _runner_class():
     """mmengine's Runner, with synchronised BN made to work on CPU process groups."""
     from mmengine.runner import Runner
@@ -139,6 +160,7 @@ def train(config, work_dir=None, resume=False, amp=False, cfg_options=None, laun
     config_track(cfg, config)
     merge_train_args(cfg, config, work_dir=work_dir, resume=resume, amp=amp, launcher=launcher,
                      auto_scale_lr=auto_scale_lr, cfg_options=cfg_options)
-    runner = build_runner(cfg)
-    runner.train()
+    with config_errors(config):
+        runner = build_runner(cfg)
+        runner.train()
     return Path(cfg.work_dir)
