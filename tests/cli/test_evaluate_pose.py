@@ -12,6 +12,7 @@ def make_files(tmp_path):
     gt[:, 8] = (10, 10, 0)
     gt[:, 9] = (10, 30, 0)
     gt[:, 12] = (30, 40, 1)
+    gt[:, 13] = (50, 40, 0)
     rows = [f'{n}.jpg,' + ','.join('nan' if np.isnan(v) else str(int(v)) for v in gt[n].ravel())
             for n in range(2)]
     (tmp_path / 'gt.csv').write_text('\n'.join(rows) + '\n')
@@ -28,9 +29,9 @@ def test_prints_table_and_writes_json(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert 'Head   Sho.' in out
-    assert out.splitlines()[2].split()[:3] == ['100.0', '50.0', 'n/a']
+    assert out.splitlines()[2].split()[:3] == ['100.0', '75.0', 'n/a']
     data = json.loads((tmp_path / 's.json').read_text())
-    assert data['Shoulder'] == 50.0 and data['Mean'] == 100 * 5 / 6 and data['per_joint'][12] == 50.0
+    assert data['Shoulder'] == 75.0 and data['Mean'] == 87.5 and data['per_joint'][12] == 50.0
 
 
 def test_missing_prediction_is_one_line_error_unless_allowed(tmp_path, capsys):
