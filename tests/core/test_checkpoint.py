@@ -1,0 +1,446 @@
+"""lip_toolkit.core.checkpoint: weights-only loading with a narrow allow-list, and the mmengine hooks into it."""
+import copyreg
+import io
+import os
+import pickle
+import re
+import uuid
+import zipfile
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from mmengine.logging import HistoryBuffer
+from mmengine.model import BaseModel
+from mmengine.runner import Runner
+from torch import nn
+from torch.utils.data import Dataset
+
+from lip_toolkit.core import checkpoint as ckpt
+from lip_toolkit.core.checkpoint import (SafeCheckpointHook, install_mmengine_checkpoint_loader, load_checkpoint,
+                                         make_runner_checkpoints_safe, safe_load, unloadable_entries)
+from lip_toolkit.core.errors import LipToolkitError
+
+PACKAGE = Path(__file__).resolve().parents[2] / 'lip_toolkit'
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A tiny real mmengine training run (CPU, 2 iterations)
+# ---------------------------------------------------------------------------------------------------------------
+class TinyModel(BaseModel):
+
+    def __init__(self, width=2):
+        super().__init__()
+        self.linear = nn.Linear(width, 1)
+
+    def forward(self, inputs, labels=None, mode='loss'):
+        outputs = self.linear(torch.stack(inputs))
+        if mode == 'loss':
+            return dict(loss=((outputs.squeeze(-1) - torch.stack(labels)) ** 2).mean())
+        return outputs
+
+
+class TinyDataset(Dataset):
+    # numpy in the metainfo, as MMPose's parsed dataset metainfo has (sigmas, colours, weights)
+    metainfo = dict(classes=('a', 'b'), sigmas=np.array([0.1, 0.2], dtype=np.float32), count=np.int64(3))
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, index):
+        generator = torch.Generator().manual_seed(index)
+        return dict(inputs=torch.randn(2, generator=generator), labels=torch.tensor(float(index % 2)))
+
+
+def build_runner(work_dir, max_iters, safe=True, load_from=None, resume=False):
+    runner = Runner(
+        model=TinyModel(), work_dir=str(work_dir), experiment_name=f'ckpt_test_{uuid.uuid4().hex}',
+        train_dataloader=dict(dataset=TinyDataset(), sampler=dict(type='DefaultSampler', shuffle=True),
+                              batch_size=4, num_workers=0),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9)),
+        param_scheduler=dict(type='MultiStepLR', milestones=[1], by_epoch=False),
+        train_cfg=dict(by_epoch=False, max_iters=max_iters),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False),
+                           logger=dict(type='LoggerHook', interval=1)),
+        randomness=dict(seed=0), load_from=None if load_from is None else str(load_from), resume=resume,
+        default_scope='mmengine', log_level='WARNING')
+    if safe:
+        make_runner_checkpoints_safe(runner)
+    else:
+        install_mmengine_checkpoint_loader()
+    return runner
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    """Two runs of 2 iterations: one with SafeCheckpointHook, one with plain mmengine saving."""
+    runs = {}
+    for safe in (True, False):
+        work_dir = tmp_path_factory.mktemp('safe' if safe else 'plain')
+        runner = build_runner(work_dir, max_iters=2, safe=safe)
+        runner.train()
+        runs[safe] = dict(work_dir=work_dir, runner=runner,
+                          losses=runner.message_hub.get_scalar('train/loss').data[0].copy(),
+                          weight=runner.model.linear.weight.detach().clone())
+    return runs
+
+
+def test_safe_hook_checkpoint_needs_no_getattr_or_history_buffer(trained):
+    path = trained[True]['work_dir'] / 'iter_1.pth'
+    unsafe = set(torch.serialization.get_unsafe_globals_in_checkpoint(str(path)))
+    assert 'builtins.getattr' not in unsafe and not any('HistoryBuffer' in name for name in unsafe)
+    assert unsafe <= {name for _, name in ckpt.allowed_globals()}
+    loaded = safe_load(path)
+    buffer = loaded['message_hub']['log_scalars']['train/loss']
+    assert type(buffer) is HistoryBuffer and buffer.data[0].tolist() == trained[True]['losses'][:1].tolist()
+
+
+def test_plain_mmengine_checkpoint_has_getattr_and_still_loads(trained):
+    """What mmengine writes by itself (measured): getattr(HistoryBuffer, 'min'...); our mapping resolves it."""
+    path = trained[False]['work_dir'] / 'iter_2.pth'
+    assert 'builtins.getattr' in torch.serialization.get_unsafe_globals_in_checkpoint(str(path))
+    loaded = safe_load(path)
+    buffers = loaded['message_hub']['log_scalars']
+    assert all(type(buffer) is HistoryBuffer for buffer in buffers.values())
+    assert buffers['train/loss'].data[0].tolist() == trained[False]['losses'].tolist()
+    assert torch.equal(loaded['state_dict']['linear.weight'], trained[False]['weight'])
+    assert loaded['meta']['dataset_meta']['sigmas'].dtype == np.float32
+
+
+@pytest.mark.parametrize('safe', [True, False], ids=['safe-hook', 'plain-mmengine'])
+def test_runner_resume_round_trip(trained, tmp_path, safe):
+    """Runner(resume=True, load_from=iter_1.pth) continues to iteration 2 exactly as the uninterrupted run did."""
+    first = trained[safe]
+    resumed = build_runner(tmp_path, max_iters=2, safe=safe, load_from=first['work_dir'] / 'iter_1.pth',
+                           resume=True)
+    resumed.train()
+    assert resumed.iter == 2
+    losses = resumed.message_hub.get_scalar('train/loss').data[0]
+    # the first loss came back from the checkpoint's message hub, the second was computed after resuming
+    assert losses.tolist() == pytest.approx(first['losses'].tolist())
+    assert torch.allclose(resumed.model.linear.weight, first['weight'])
+
+
+def test_runner_load_from_uses_safe_loader(trained, tmp_path):
+    runner = build_runner(tmp_path, max_iters=1, load_from=trained[True]['work_dir'] / 'iter_2.pth')
+    runner.load_or_resume()
+    assert torch.equal(runner.model.linear.weight, trained[True]['weight'])
+
+
+def test_scoped_allow_list_does_not_leak(trained):
+    before = list(torch.serialization.get_safe_globals())
+    safe_load(trained[False]['work_dir'] / 'iter_1.pth')
+    assert torch.serialization.get_safe_globals() == before
+    with pytest.raises(pickle.UnpicklingError):  # outside our loader torch stays strict
+        torch.load(trained[False]['work_dir'] / 'iter_1.pth', weights_only=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Hostile pickles: refused with one line naming the file, payload never runs
+# ---------------------------------------------------------------------------------------------------------------
+class _Payload:
+    """Pickles as ``func(*args)``: the classic checkpoint exploit."""
+
+    def __init__(self, func, *args):
+        self.func, self.args = func, args
+
+    def __reduce__(self):
+        return self.func, self.args
+
+
+class _GetattrChain:
+    """Pickles as ``getattr(getattr(__import__('os'), 'system'), ...)``-style walks, built from reduce pairs."""
+
+    def __init__(self, owner, name):
+        self.owner, self.name = owner, name
+
+    def __reduce__(self):
+        return getattr, (self.owner, self.name)
+
+    def __call__(self, *args):  # pickle wants the callee of a reduce to be callable; it is never called here
+        raise AssertionError('only pickled, never called')
+
+
+class _TamperedHistoryBuffer:
+    """Pickles as a HistoryBuffer whose state replaces the class-wide 'mean' statistic with another callable."""
+
+    @property
+    def __class__(self):  # what pickle's NEWOBJ check asks
+        return HistoryBuffer
+
+    def __reduce_ex__(self, protocol):
+        state = dict(max_length=10, _log_history=np.zeros(1), _count_history=np.ones(1),
+                     statistics_methods={'mean': OrderedDict})
+        return copyreg.__newobj__, (HistoryBuffer,), state
+
+
+def _hostile_files(directory: Path, marker: Path):
+    command = f'touch {marker}'
+    write_marker = f'open({str(marker)!r}, "w").close()'
+    files = {}
+
+    def save(name, obj, **kwargs):
+        path = directory / name
+        torch.save({'state_dict': {'w': torch.zeros(1)}, 'meta': obj}, path, **kwargs)
+        files[name] = path
+
+    save('os_system.pth', _Payload(os.system, command))
+    save('os_system_legacy.pth', _Payload(os.system, command), _use_new_zipfile_serialization=False)
+    save('eval.pth', _Payload(eval, write_marker))
+    save('exec.pth', _Payload(exec, write_marker))
+    import subprocess
+    save('subprocess.pth', _Payload(subprocess.call, ['touch', str(marker)]))
+    # getattr walking from an innocent global to os.system, then calling it
+    os_module = _Payload(__import__, 'os')
+    save('getattr_walk.pth', _Payload(_GetattrChain(os_module, 'system'), command))
+    # getattr from an allow-listed class towards its module globals (our getattr stand-in refuses)
+    save('getattr_globals.pth', _GetattrChain(_GetattrChain(HistoryBuffer, '__init__'), '__globals__'))
+    save('history_buffer_tampered.pth', _TamperedHistoryBuffer())
+    raw = directory / 'raw_pickle.pth'
+    raw.write_bytes(pickle.dumps(_Payload(os.system, command), protocol=2))
+    files['raw_pickle.pth'] = raw
+    return files
+
+
+HOSTILE = ['os_system.pth', 'os_system_legacy.pth', 'eval.pth', 'exec.pth', 'subprocess.pth', 'getattr_walk.pth',
+           'getattr_globals.pth', 'history_buffer_tampered.pth', 'raw_pickle.pth']
+
+
+@pytest.fixture(scope='module')
+def hostile(tmp_path_factory):
+    directory = tmp_path_factory.mktemp('hostile')
+    marker = directory / 'PAYLOAD_RAN'
+    return _hostile_files(directory, marker), marker
+
+
+def test_hostile_payload_really_runs_without_protection(hostile, tmp_path):
+    """Guards the other tests: the payload does create the marker when unpickled without restriction."""
+    marker = tmp_path / 'PAYLOAD_RAN'
+    path = _hostile_files(tmp_path, marker)['os_system.pth']
+    torch.load(path, weights_only=False)
+    assert marker.exists()
+
+
+@pytest.mark.parametrize('name', HOSTILE)
+def test_hostile_pickle_refused_without_running(hostile, name):
+    files, marker = hostile
+    statistics_before = dict(HistoryBuffer._statistics_methods)
+    with pytest.raises(LipToolkitError) as error:
+        safe_load(files[name])
+    message = str(error.value)
+    assert '\n' not in message and message.startswith(str(files[name]) + ': ')
+    if name != 'raw_pickle.pth':
+        assert 'refused to load' in message
+    assert not marker.exists()
+    assert HistoryBuffer._statistics_methods == statistics_before
+
+
+def test_hostile_messages_name_what_was_refused(hostile):
+    files, _ = hostile
+    messages = {}
+    for name in ('os_system.pth', 'eval.pth', 'getattr_globals.pth', 'history_buffer_tampered.pth'):
+        with pytest.raises(LipToolkitError) as error:
+            safe_load(files[name])
+        messages[name] = str(error.value)
+    assert 'posix.system' in messages['os_system.pth'] or 'os.system' in messages['os_system.pth']
+    assert 'builtins.eval' in messages['eval.pth']
+    assert "getattr(HistoryBuffer, '__init__')" in messages['getattr_globals.pth']
+    assert 'statistics methods' in messages['history_buffer_tampered.pth']
+
+
+@pytest.mark.parametrize('name', ['os_system.pth', 'getattr_walk.pth'])
+def test_hostile_pickle_refused_through_mmengine_runner(hostile, tmp_path, name):
+    """Runner load_from, resume and mmengine.runner.load_checkpoint (init_cfg Pretrained) all go through us."""
+    from mmengine.runner import load_checkpoint as mmengine_load_checkpoint
+    files, marker = hostile
+    for resume in (False, True):
+        runner = build_runner(tmp_path / str(resume), max_iters=1, load_from=files[name], resume=resume)
+        with pytest.raises(LipToolkitError, match='refused to load'):
+            runner.load_or_resume()
+    with pytest.raises(LipToolkitError, match='refused to load'):
+        mmengine_load_checkpoint(TinyModel(), str(files[name]))
+    assert not marker.exists()
+
+
+def test_remote_loaders_refuse_when_env_disables_weights_only(monkeypatch):
+    from mmengine.runner.checkpoint import CheckpointLoader
+    install_mmengine_checkpoint_loader()
+    install_mmengine_checkpoint_loader()  # idempotent: no double wrapping
+    assert CheckpointLoader._schemes[''] is ckpt.load_from_local_safe
+    https = CheckpointLoader._schemes['https://']
+    assert https._lip_toolkit_guarded and not getattr(https.__wrapped__, '_lip_toolkit_guarded', False)
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
+    with pytest.raises(LipToolkitError, match='TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'):
+        CheckpointLoader.load_checkpoint('https://example.invalid/model.pth')
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Damaged and foreign files
+# ---------------------------------------------------------------------------------------------------------------
+def _damaged(directory: Path) -> dict:
+    good = directory / 'good.pth'
+    torch.save({'state_dict': {'w': torch.arange(1000.)}}, good)
+    data = good.read_bytes()
+    legacy = io.BytesIO()
+    torch.save({'state_dict': {'w': torch.arange(1000.)}}, legacy, _use_new_zipfile_serialization=False)
+    cases = {
+        'truncated.pth': data[:len(data) // 2],
+        'truncated_legacy.pth': legacy.getvalue()[:len(legacy.getvalue()) - 100],
+        'text.pth': b'this is not a checkpoint\n',
+        'image.pth': b'\x89PNG\r\n\x1a\n' + bytes(100),
+        'other_pickle.pth': pickle.dumps({'a': 1}, protocol=4),
+        'empty.pth': b'',
+    }
+    paths = {}
+    for name, content in cases.items():
+        paths[name] = directory / name
+        paths[name].write_bytes(content)
+    with zipfile.ZipFile(directory / 'archive.zip', 'w') as archive:
+        archive.writestr('notes/readme.txt', 'a zip, not a checkpoint')
+    paths['archive.zip'] = directory / 'archive.zip'
+    tensor_only = directory / 'tensor.pth'
+    torch.save(torch.zeros(2), tensor_only)
+    paths['tensor.pth'] = tensor_only
+    return paths
+
+
+EXPECTED_DAMAGE = {
+    'truncated.pth': 'truncated or corrupt', 'truncated_legacy.pth': 'truncated or corrupt',
+    'text.pth': 'not a PyTorch checkpoint', 'image.pth': 'not a PyTorch checkpoint',
+    'other_pickle.pth': 'not a PyTorch checkpoint', 'empty.pth': 'empty',
+    'archive.zip': 'not a PyTorch checkpoint', 'tensor.pth': 'holds a Tensor',
+}
+
+
+@pytest.mark.parametrize('name', sorted(EXPECTED_DAMAGE))
+def test_damaged_or_foreign_file_one_line(tmp_path, name):
+    path = _damaged(tmp_path)[name]
+    with pytest.raises(LipToolkitError) as error:
+        safe_load(path)
+    message = str(error.value)
+    assert message.startswith(f'{path}: ') and '\n' not in message
+    assert EXPECTED_DAMAGE[name] in message
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(LipToolkitError, match='checkpoint not found'):
+        safe_load(tmp_path / 'nope.pth')
+    with pytest.raises(LipToolkitError, match='folder'):
+        safe_load(tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Plain state-dict checkpoints (MMPose zoo, CE2P / SCHP) and loading into a model
+# ---------------------------------------------------------------------------------------------------------------
+class TwoLayer(nn.Module):
+
+    def __init__(self, classes=3):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.bn = nn.BatchNorm2d(4)
+        self.head = nn.Conv2d(4, classes, 1)
+
+
+@pytest.mark.parametrize('layout', ['raw', 'data_parallel', 'state_dict_meta', 'legacy_format'])
+def test_plain_state_dict_layouts_load(tmp_path, layout):
+    source = TwoLayer()
+    nn.init.normal_(source.head.weight)
+    weights = source.state_dict()
+    path = tmp_path / f'{layout}.pth'
+    if layout == 'raw':  # CE2P: torch.save(model.state_dict())
+        torch.save(weights, path)
+    elif layout == 'data_parallel':  # SCHP: DataParallel 'module.' keys inside 'state_dict'
+        torch.save({'state_dict': OrderedDict((f'module.{k}', v) for k, v in weights.items()), 'epoch': 149},
+                   path)
+    elif layout == 'state_dict_meta':  # MMPose zoo: published meta + state_dict
+        torch.save({'meta': {'mmengine_version': '0.10.7', 'epoch': 210, 'scores': [0.9, np.float64(0.8)]},
+                    'state_dict': weights}, path)
+    else:
+        torch.save({'state_dict': weights}, path, _use_new_zipfile_serialization=False)
+    target = TwoLayer()
+    loaded = load_checkpoint(target, path, strict=True)
+    assert isinstance(loaded, dict)
+    for key, value in target.state_dict().items():
+        assert torch.equal(value, weights[key]), key
+
+
+def test_checkpoint_of_another_model_strict_one_line(tmp_path):
+    path = tmp_path / 'other.pth'
+    other = TwoLayer(classes=20).state_dict()
+    other['extra.weight'] = torch.zeros(1)
+    del other['bn.running_mean']
+    torch.save({'state_dict': other}, path)
+    with pytest.raises(LipToolkitError) as error:
+        load_checkpoint(TwoLayer(classes=3), path, strict=True)
+    message = str(error.value)
+    assert message.startswith(f'{path}: ') and '\n' not in message
+    assert re.search(r'1 weights missing \(bn\.running_mean\)', message)
+    assert re.search(r'1 unexpected \(extra\.weight\)', message)
+    assert 'head.weight (20, 4, 1, 1) vs (3, 4, 1, 1)' in message
+
+
+def test_non_strict_loads_what_fits_but_refuses_nothing_in_common(tmp_path):
+    source = TwoLayer(classes=20)
+    nn.init.constant_(source.conv.weight, 0.5)
+    path = tmp_path / 'partial.pth'
+    torch.save(source.state_dict(), path)
+    target = TwoLayer(classes=3)
+    load_checkpoint(target, path, strict=False)
+    assert torch.all(target.conv.weight == 0.5)
+    unrelated = tmp_path / 'unrelated.pth'
+    torch.save({'state_dict': {'something.else': torch.zeros(2)}}, unrelated)
+    with pytest.raises(LipToolkitError, match='no weight in common'):
+        load_checkpoint(TwoLayer(), unrelated, strict=False)
+    no_weights = tmp_path / 'no_weights.pth'
+    torch.save({'meta': {'epoch': 1}}, no_weights)
+    with pytest.raises(LipToolkitError, match='no model weights'):
+        load_checkpoint(TwoLayer(), no_weights)
+
+
+def test_numpy2_pickle_names_load(tmp_path):
+    """numpy 2 pickles arrays as numpy._core.multiarray._reconstruct; such a checkpoint loads here too."""
+    buffer = io.BytesIO()
+    torch.save({'meta': {'sigmas': np.array([0.5, 0.25])}}, buffer, _use_new_zipfile_serialization=False)
+    data = buffer.getvalue()
+    assert b'numpy.core.multiarray' in data
+    path = tmp_path / 'numpy2.pth'
+    path.write_bytes(data.replace(b'numpy.core.multiarray', b'numpy._core.multiarray'))
+    assert safe_load(path)['meta']['sigmas'].tolist() == [0.5, 0.25]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Saving side and the "only one loader" rule
+# ---------------------------------------------------------------------------------------------------------------
+def test_safe_hook_converts_history_and_warns_on_unloadable(caplog):
+    class Logger:
+        warnings = []
+
+        def warning(self, message):
+            self.warnings.append(message)
+
+    class FakeRunner:
+        logger = Logger()
+
+    buffer = HistoryBuffer([1.0, 2.0], [1, 1])
+    checkpoint = {'meta': {'bad': Path('x')}, 'message_hub': {'log_scalars': OrderedDict(loss=buffer)}}
+    SafeCheckpointHook().before_save_checkpoint(FakeRunner(), checkpoint)
+    plain = checkpoint['message_hub']['log_scalars']['loss']
+    assert isinstance(plain, dict) and plain['log_history'] == [1.0, 2.0]
+    assert FakeRunner.logger.warnings and 'meta.bad' in FakeRunner.logger.warnings[0]
+    assert unloadable_entries({'a': [1, np.zeros(2), torch.zeros(1)], 'b': 'x'}) == []
+
+
+def test_no_other_module_loads_checkpoints_itself():
+    """Issue 11: the safe loader is the only way the package loads a checkpoint (no torch.load, no pickle)."""
+    forbidden = re.compile(r'torch\.load\(|weights_only\s*=\s*False|pickle\.loads?\(|add_safe_globals|'
+                           r'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD|mmengine\.runner\.checkpoint import _load_checkpoint')
+    offenders = []
+    for path in PACKAGE.rglob('*.py'):
+        if path.name == 'checkpoint.py' and path.parent.name == 'core':
+            continue
+        for line_no, line in enumerate(path.read_text(encoding='utf-8').splitlines(), 1):
+            if forbidden.search(line):
+                offenders.append(f'{path.relative_to(PACKAGE.parent)}:{line_no}: {line.strip()}')
+    assert not offenders, offenders
