@@ -1,8 +1,9 @@
-"""Read any common image file as an 8-bit BGR array, read and write LIP label maps, write pictures atomically.
+"""Read any common image file as an 8-bit BGR array; write pictures atomically.
 
 One reader for the whole toolkit, so that every command accepts the same files: JPEG (also CMYK), PNG with or
 without alpha, greyscale, paletted, 16-bit, TIFF, BMP, WebP. Whatever is wrong with a file becomes one
-:class:`~lip_toolkit.core.errors.LipToolkitError` naming it.
+:class:`~lip_toolkit.core.errors.LipToolkitError` naming it. Label maps (class ids, not pictures) are read and
+written by :mod:`lip_toolkit.parsing.label_io`.
 """
 import os
 from pathlib import Path
@@ -95,39 +96,6 @@ def read_image_bgr(path: PathLike) -> np.ndarray:
     return np.ascontiguousarray(rgb[:, :, ::-1])
 
 
-def read_label_png(path: PathLike) -> np.ndarray:
-    """Read a LIP label map (pixel value = class id, 255 = ignore) as an ``H x W`` uint8 array.
-
-    Accepts greyscale PNGs, paletted PNGs (indices are the ids, as CE2P and SCHP write them) and
-    three-channel PNGs whose channels are equal (what ``cv2.imwrite`` of a grey image read as colour gives).
-
-    Raises:
-        LipToolkitError: missing or unreadable file, a colour (not id) image, or ids above 255.
-    """
-    path = Path(path)
-    image = _open_pil(path)
-    mode = image.mode
-    if mode in ('L', 'P'):
-        label = np.asarray(image)
-    elif mode in ('I', 'I;16', 'I;16B', 'I;16L', 'I;16N'):
-        values = np.asarray(image).astype(np.int64)
-        if values.size and values.max() > 255:
-            row, col = np.unravel_index(int(values.argmax()), values.shape)
-            raise LipToolkitError(f'label value {int(values.max())} above 255', path, f'pixel ({col}, {row})')
-        label = values.astype(np.uint8)
-    elif mode in ('RGB', 'RGBA'):
-        channels = np.asarray(image)[:, :, :3]
-        differs = np.any(channels != channels[:, :, :1], axis=2)
-        if differs.any():
-            row, col = np.argwhere(differs)[0]
-            raise LipToolkitError('colour label image: expected one class id per pixel (greyscale or paletted '
-                                  'PNG)', path, f'pixel ({col}, {row})')
-        label = channels[:, :, 0]
-    else:
-        raise LipToolkitError(f'unsupported label image mode {mode!r} (expected greyscale or paletted PNG)', path)
-    return np.ascontiguousarray(label, dtype=np.uint8)
-
-
 def encode_image(image: np.ndarray, suffix: str = '.png') -> bytes:
     """Encode a BGR (or single-channel) uint8 array to the bytes of a ``suffix`` file (``.png``, ``.jpg``)."""
     import cv2
@@ -145,16 +113,6 @@ def write_image(path: PathLike, image: np.ndarray) -> Path:
     with atomic_write(path, 'wb') as handle:
         handle.write(data)
     return path
-
-
-def write_label_png(path: PathLike, label: np.ndarray) -> Path:
-    """Write a label map as an 8-bit greyscale PNG whose pixel values are the class ids, atomically."""
-    label = np.asarray(label)
-    if label.ndim != 2:
-        raise LipToolkitError(f'a label map must be 2-D, got shape {label.shape}', path)
-    if label.size and (label.min() < 0 or label.max() > 255):
-        raise LipToolkitError(f'label values must be 0..255, got {label.min()}..{label.max()}', path)
-    return write_image(path, label.astype(np.uint8))
 
 
 def find_image(folder: PathLike, name: str) -> Path:

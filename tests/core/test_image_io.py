@@ -1,14 +1,11 @@
 """The shared image reader and writers: every common format becomes H x W x 3 uint8 BGR, bad files one error."""
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
 from lip_toolkit.core.errors import LipToolkitError
-from lip_toolkit.core.image_io import (collect_images, find_image, read_image_bgr, read_label_png, write_image,
-                                       write_label_png)
+from lip_toolkit.core.image_io import collect_images, find_image, read_image_bgr, write_image
 
 
 def test_real_jpegs_match_cv2(real_lip_dir):
@@ -91,36 +88,11 @@ def test_truncated_jpeg_and_folder_raise(tmp_path, real_lip_dir):
         read_image_bgr(tmp_path)
 
 
-def test_label_png_kinds(tmp_path):
-    label = np.array([[0, 5, 19], [255, 14, 15]], dtype=np.uint8)
-    write_label_png(tmp_path / 'grey.png', label)
-    assert np.array_equal(read_label_png(tmp_path / 'grey.png'), label)
-    # cv2.imread without flags makes a grey PNG three equal channels: still a label map
-    assert np.array_equal(cv2.imread(str(tmp_path / 'grey.png'), cv2.IMREAD_GRAYSCALE), label)
-    Image.fromarray(np.repeat(label[:, :, None], 3, axis=2), 'RGB').save(tmp_path / 'rgb.png')
-    assert np.array_equal(read_label_png(tmp_path / 'rgb.png'), label)
-    paletted = Image.fromarray(label, 'P')
-    paletted.putpalette(list(range(256)) * 3)
-    paletted.save(tmp_path / 'pal.png')
-    assert np.array_equal(read_label_png(tmp_path / 'pal.png'), label)
-
-
-def test_colour_label_png_is_refused_with_the_pixel(tmp_path):
-    colour = np.zeros((3, 4, 3), dtype=np.uint8)
-    colour[2, 1] = (128, 0, 0)
-    Image.fromarray(colour, 'RGB').save(tmp_path / 'colour.png')
-    with pytest.raises(LipToolkitError, match=r'colour.png \(pixel \(1, 2\)\)'):
-        read_label_png(tmp_path / 'colour.png')
-
-
 def test_write_image_is_atomic_and_round_trips(tmp_path):
     picture = np.random.default_rng(0).integers(0, 256, (7, 9, 3), dtype=np.uint8)
     out = write_image(tmp_path / 'sub' / 'p.png', picture)
     assert np.array_equal(cv2.imread(str(out)), picture)
     assert sorted(p.name for p in (tmp_path / 'sub').iterdir()) == ['p.png']  # no temporary left over
-    with pytest.raises(LipToolkitError, match='label values must be 0..255'):
-        write_label_png(tmp_path / 'bad.png', np.array([[300]]))
-    assert not (tmp_path / 'bad.png').exists()
 
 
 def test_find_image_and_collect_images(tmp_path):

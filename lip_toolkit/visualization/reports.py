@@ -1,0 +1,134 @@
+"""Bar charts for evaluation reports: per-joint PCKh for pose, per-class IoU for parsing.
+
+They read the JSON that ``lip-toolkit evaluate pose --json`` and ``evaluate parsing --json`` write:
+
+* pose: summary values (``Head``, ``Shoulder``, ... , ``Mean``) in percent plus ``per_joint``, a list of 16
+  percentages in LIP joint order (``null`` where no joint was labelled);
+* parsing: ``mIoU``, ``pixel_acc``, ``mean_acc`` and ``IoU``, a mapping class name -> percent.
+"""
+import io
+import json
+import math
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from ..core.errors import LipToolkitError
+from ..core.io import atomic_write
+from .pose import LIP_JOINT_NAMES, joint_color
+
+
+def load_scores(path) -> Tuple[str, dict]:
+    """Read an evaluation JSON and tell which track it is: ``('pose' | 'parsing', scores)``.
+
+    The scores may sit at the top level or one level down (``{"val": {...}}``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise LipToolkitError('scores file not found', path)
+    try:
+        data = json.loads(path.read_text(encoding='utf-8'))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise LipToolkitError(f'not a JSON file ({exc})', path) from None
+    candidates = [data] + ([v for v in data.values() if isinstance(v, dict)] if isinstance(data, dict) else [])
+    for scores in candidates:
+        if isinstance(scores, dict) and 'per_joint' in scores:
+            per_joint = scores['per_joint']
+            if not isinstance(per_joint, list) or len(per_joint) != 16:
+                raise LipToolkitError('"per_joint" must list 16 values (LIP joint order)', path)
+            return 'pose', scores
+        if isinstance(scores, dict) and isinstance(scores.get('IoU'), dict):
+            return 'parsing', scores
+    raise LipToolkitError('neither pose scores ("per_joint") nor parsing scores ("IoU") found; write them with '
+                          '`lip-toolkit evaluate pose|parsing --json FILE`', path)
+
+
+def _number(value) -> Optional[float]:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _rgb(bgr) -> Tuple[float, float, float]:
+    return (bgr[2] / 255.0, bgr[1] / 255.0, bgr[0] / 255.0)
+
+
+def _bars(axis, names: List[str], values: List[Optional[float]], colors, ylabel: str, rotate: bool) -> None:
+    heights = [v if v is not None else 0.0 for v in values]
+    bars = axis.bar(range(len(names)), heights, color=colors, edgecolor='#333333', linewidth=0.5)
+    for bar, value in zip(bars, values):
+        text = 'n/a' if value is None else f'{value:.1f}'
+        axis.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha='center', va='bottom',
+                      fontsize=7, xytext=(0, 2), textcoords='offset points')
+    axis.set_xticks(range(len(names)))
+    axis.set_xticklabels(names, rotation=60 if rotate else 0, ha='right' if rotate else 'center', fontsize=8)
+    axis.set_ylabel(ylabel)
+    top = max([v for v in values if v is not None] or [0.0])
+    axis.set_ylim(0, max(100.0, top * 1.1))
+    axis.grid(True, axis='y', alpha=0.3)
+
+
+def _pose_figure(scores: dict, title: str):
+    from matplotlib.figure import Figure
+    per_joint = [_number(v) for v in scores['per_joint']]
+    summary = [(k, _number(v)) for k, v in scores.items() if k != 'per_joint' and _number(v) is not None]
+    figure = Figure(figsize=(13, 4.5), dpi=100, layout='constrained')
+    axes = figure.subplots(1, 2, width_ratios=[16, max(3, len(summary))])
+    _bars(axes[0], list(LIP_JOINT_NAMES), per_joint, [_rgb(joint_color(j)) for j in range(16)], 'PCKh@0.5 (%)',
+          rotate=True)
+    axes[0].set_title('Per joint (orange right, blue left, green body axis)')
+    if summary:
+        _bars(axes[1], [k for k, _ in summary], [v for _, v in summary], '#7f7f7f', 'PCKh@0.5 (%)', rotate=True)
+        axes[1].set_title('Summary')
+    else:
+        axes[1].set_axis_off()
+    figure.suptitle(title)
+    return figure
+
+
+def _parsing_figure(scores: dict, title: str):
+    from matplotlib.figure import Figure
+    from .parsing import lip_classes, palette_bgr
+    iou: Dict[str, object] = scores['IoU']
+    known = list(lip_classes())
+    table = palette_bgr()
+    names = list(iou)
+    colors = []
+    for name in names:
+        index = known.index(name) if name in known else None
+        colors.append(_rgb(table[index]) if index is not None else (0.5, 0.5, 0.5))
+    values = [_number(iou[n]) for n in names]
+    figure = Figure(figsize=(11, 4.8), dpi=100, layout='constrained')
+    axis = figure.subplots()
+    _bars(axis, names, values, colors, 'IoU (%)', rotate=True)
+    mean_iou = _number(scores.get('mIoU'))
+    if mean_iou is not None:
+        axis.axhline(mean_iou, color='#d62728', linestyle='--', linewidth=1, label=f'mIoU {mean_iou:.2f}')
+        axis.legend(loc='upper right', fontsize=8)
+    extras = [f'{label} {_number(scores[key]):.2f}' for key, label in
+              (('mIoU', 'mIoU'), ('pixel_acc', 'pixel acc'), ('mean_acc', 'mean acc'))
+              if _number(scores.get(key)) is not None]
+    axis.set_title('Per-class IoU' + (f'  ({", ".join(extras)})' if extras else ''))
+    figure.suptitle(title)
+    return figure
+
+
+def plot_report(scores_path, out, title: Optional[str] = None) -> Tuple[str, Path]:
+    """Draw the bar chart for an evaluation JSON into ``out`` (``.png``, ``.pdf``, ``.svg``), atomically.
+
+    Returns:
+        ``(track, out)`` with track ``'pose'`` or ``'parsing'``.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    out = Path(out)
+    suffix = out.suffix.lower().lstrip('.') or 'png'
+    if suffix not in ('png', 'pdf', 'svg', 'jpg', 'jpeg'):
+        raise LipToolkitError('output must end in .png, .pdf, .svg or .jpg', out)
+    track, scores = load_scores(scores_path)
+    title = title or Path(scores_path).name
+    figure = _pose_figure(scores, title) if track == 'pose' else _parsing_figure(scores, title)
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format='jpeg' if suffix == 'jpg' else suffix)
+    with atomic_write(out, 'wb') as handle:
+        handle.write(buffer.getvalue())
+    return track, out

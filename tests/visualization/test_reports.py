@@ -1,0 +1,60 @@
+"""Bar charts from `evaluate pose|parsing --json` files."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from lip_toolkit.core.errors import LipToolkitError
+from lip_toolkit.parsing.classes import LIP_CLASSES, LIP_PALETTE
+from lip_toolkit.pose.evaluation import write_pckh_json
+from lip_toolkit.pose.metrics import compute_lip_pckh
+from lip_toolkit.visualization.pose import LEFT_COLOR, RIGHT_COLOR
+from lip_toolkit.visualization.reports import load_scores, plot_report
+
+
+def has_colour(picture, bgr, tolerance=3):
+    return bool((np.abs(picture.astype(int) - np.array(bgr)).max(axis=2) <= tolerance).any())
+
+
+def test_pose_chart_from_the_evaluate_json(tmp_path, real_lip_dir):
+    from lip_toolkit.pose.lip_csv import read_lip_gt_csv
+    _, gt = read_lip_gt_csv(real_lip_dir / 'lip_val_set.csv')
+    gt = gt[:200]
+    pred = gt[:, :, :2] + np.random.default_rng(0).normal(0, 6, (len(gt), 16, 2))
+    write_pckh_json(tmp_path / 'pose.json', compute_lip_pckh(gt, pred))
+    track, out = plot_report(tmp_path / 'pose.json', tmp_path / 'pose.png')
+    assert track == 'pose'
+    picture = cv2.imread(str(out))
+    assert picture.shape == (450, 1300, 3)
+    # Per-joint bars in the side colours of the skeleton pictures.
+    assert has_colour(picture, LEFT_COLOR) and has_colour(picture, RIGHT_COLOR)
+
+
+def test_parsing_chart_uses_class_colours(tmp_path):
+    iou = {name: 10.0 + 4 * i for i, name in enumerate(LIP_CLASSES)}
+    scores = {'mIoU': float(np.mean(list(iou.values()))), 'pixel_acc': 90.0, 'mean_acc': 60.0, 'IoU': iou}
+    (tmp_path / 'parsing.json').write_text(json.dumps(scores))
+    track, out = plot_report(tmp_path / 'parsing.json', tmp_path / 'parsing.png')
+    assert track == 'parsing'
+    picture = cv2.imread(str(out))
+    assert picture.shape == (480, 1100, 3)
+    assert has_colour(picture, LIP_PALETTE[14][::-1])  # Left-arm's bar
+
+
+def test_unknown_or_broken_scores_are_refused(tmp_path):
+    (tmp_path / 'other.json').write_text('{"accuracy": 3}')
+    with pytest.raises(LipToolkitError, match='neither pose scores'):
+        load_scores(tmp_path / 'other.json')
+    (tmp_path / 'short.json').write_text('{"per_joint": [1, 2]}')
+    with pytest.raises(LipToolkitError, match='16 values'):
+        load_scores(tmp_path / 'short.json')
+    (tmp_path / 'bad.json').write_text('{')
+    with pytest.raises(LipToolkitError, match='not a JSON file'):
+        load_scores(tmp_path / 'bad.json')
+    with pytest.raises(LipToolkitError, match='scores file not found'):
+        load_scores(tmp_path / 'missing.json')
+    nested = {'val': {'per_joint': [50.0] * 15 + [None], 'Mean': 50.0}}
+    (tmp_path / 'nested.json').write_text(json.dumps(nested))
+    assert load_scores(tmp_path / 'nested.json')[0] == 'pose'
+    assert plot_report(tmp_path / 'nested.json', tmp_path / 'nested.svg')[1].read_text().startswith('<?xml')
