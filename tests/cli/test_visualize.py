@@ -2,7 +2,6 @@
 import json
 
 import cv2
-import numpy as np
 import pytest
 
 from lip_toolkit.cli import main
