@@ -21,6 +21,8 @@ lip_pose_metainfo = dict(from_file='{{ fileDirname }}/lip_pose.py')
 
 # KeypointConverter mappings (source joint, LIP joint); a pair is the midpoint of two joints. LIP joints left
 # out are masked (weight 0). Must equal lip_toolkit.pose.datasets.mappings (a test checks).
+# LIPKeypointConverter is MMPose's KeypointConverter that also sets LIP's flip indices (MMPose's own fails on
+# a mapping with more entries than source joints, as AI Challenger's 15 entries for 14 joints).
 lip_to_lip = [(i, i) for i in range(16)]
 # COCO has no pelvis (mid-hip proxy), spine, neck or head top (masked).
 coco_to_lip = [(16, 0), (14, 1), (12, 2), (11, 3), (13, 4), (15, 5), ((11, 12), 6), (10, 10), (8, 11),
@@ -33,14 +35,14 @@ lip_train_dataset = dict(
     type='LIPPoseDataset',
     data_root=lip_data_root,
     split='train',
-    pipeline=[dict(type='KeypointConverter', num_keypoints=16, mapping=lip_to_lip)])
+    pipeline=[dict(type='LIPKeypointConverter', num_keypoints=16, mapping=lip_to_lip)])
 coco_to_lip_dataset = dict(
     type='CocoDataset',
     data_root=coco_data_root,
     data_mode='topdown',
     ann_file='annotations/person_keypoints_train2017.json',
     data_prefix=dict(img='train2017/'),
-    pipeline=[dict(type='KeypointConverter', num_keypoints=16, mapping=coco_to_lip)])
+    pipeline=[dict(type='LIPKeypointConverter', num_keypoints=16, mapping=coco_to_lip)])
 # AI Challenger in its own JSON format (as released).
 aic_to_lip_dataset = dict(
     type='AicRawDataset',
@@ -48,7 +50,7 @@ aic_to_lip_dataset = dict(
     data_mode='topdown',
     ann_file='ai_challenger_keypoint_train_20170909/keypoint_train_annotations_20170909.json',
     data_prefix=dict(img='ai_challenger_keypoint_train_20170909/keypoint_train_images_20170902/'),
-    pipeline=[dict(type='KeypointConverter', num_keypoints=16, mapping=aic_to_lip)])
+    pipeline=[dict(type='LIPKeypointConverter', num_keypoints=16, mapping=aic_to_lip)])
 # AI Challenger converted to COCO style (MMPose's aic_train.json), as an alternative to the one above.
 aic_coco_style_to_lip_dataset = dict(
     type='AicDataset',
@@ -56,7 +58,7 @@ aic_coco_style_to_lip_dataset = dict(
     data_mode='topdown',
     ann_file='annotations/aic_train.json',
     data_prefix=dict(img='ai_challenger_keypoint_train_20170902/keypoint_train_images_20170902/'),
-    pipeline=[dict(type='KeypointConverter', num_keypoints=16, mapping=aic_to_lip)])
+    pipeline=[dict(type='LIPKeypointConverter', num_keypoints=16, mapping=aic_to_lip)])
 
 lip_val_dataset = dict(type='LIPPoseDataset', data_root=lip_data_root, split='val')
 lip_test_dataset = dict(type='LIPPoseDataset', data_root=lip_data_root, split='test')
