@@ -6,6 +6,7 @@ share colours with the background and with each other, left and right limbs look
 shading, blur, noise and JPEG compression sit on top.
 """
 import colorsys
+import functools
 from typing import List, Tuple
 
 import cv2
@@ -18,7 +19,30 @@ _OCCLUDER_INDEX = 20  # colour slot for occluding objects (label 0, but not scen
 
 
 def _hsv(h: float, s: float, v: float) -> np.ndarray:
-    return np.array(colorsys.hsv_to_rgb(h % 1.0, float(np.clip(s, 0, 1)), float(np.clip(v, 0, 1)))) * 255.0
+    s, v = min(max(float(s), 0.0), 1.0), min(max(float(v), 0.0), 1.0)
+    return np.array(colorsys.hsv_to_rgb(float(h) % 1.0, s, v)) * 255.0
+
+
+_NOISE_BANK_SIZE = 1024
+
+
+@functools.lru_cache(maxsize=1)
+def _noise_bank() -> np.ndarray:
+    """A fixed field of unit Gaussian noise; images cut windows from it at random offsets.
+
+    Drawing fresh Gaussian noise for every image was the largest single cost; windows of one fixed field
+    (seeded by a constant, so every process holds the same one) look just as random at a fraction of it.
+    """
+    rng = np.random.default_rng(20190615)
+    return rng.standard_normal((_NOISE_BANK_SIZE, _NOISE_BANK_SIZE), dtype=np.float32)
+
+
+def _noise(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """A (H, W) float32 window of unit Gaussian noise (a view: do not write to it)."""
+    bank = _noise_bank()
+    row = int(rng.integers(0, _NOISE_BANK_SIZE - height + 1))
+    col = int(rng.integers(0, _NOISE_BANK_SIZE - width + 1))
+    return bank[row:row + height, col:col + width]
 
 
 def _random_colour(rng: np.random.Generator) -> np.ndarray:
@@ -59,9 +83,10 @@ def background(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
             cv2.line(image, (x, y), (x2, y2), colour, int(rng.integers(1, 6)))
     if rng.random() < 0.5:
         image = cv2.GaussianBlur(image, (0, 0), float(rng.uniform(0.5, 3.0)))
-    grain = rng.normal(0.0, rng.uniform(2, 18), (height, width, 1)).astype(np.float32)
+    grain = _noise(rng, height, width) * np.float32(rng.uniform(2, 18))
     if rng.random() < 0.5:
-        grain = cv2.GaussianBlur(grain, (0, 0), 0.8)[..., None]
+        grain = cv2.GaussianBlur(grain, (0, 0), 0.8)
+    grain = grain[..., None]
     return image + grain
 
 
@@ -88,15 +113,13 @@ def part_palette(rng: np.random.Generator) -> np.ndarray:
 
 
 def _pattern(rng: np.random.Generator, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Values in [-1, 1] for the given pixel coordinates: stripes, checks or nothing."""
+    """Values in {-1, 1} for the given pixel coordinates: stripes or checks."""
     kind = rng.random()
-    if kind < 0.45:
-        return np.zeros(cols.shape, np.float32)
     period = rng.uniform(3.0, 14.0)
     theta = rng.uniform(0, np.pi)
     phase = rng.uniform(0, 2 * np.pi)
     u = (cols * np.cos(theta) + rows * np.sin(theta)) * (2 * np.pi / period) + phase
-    if kind < 0.8:
+    if kind < 0.6:
         return np.sign(np.sin(u)).astype(np.float32)
     v = (-cols * np.sin(theta) + rows * np.cos(theta)) * (2 * np.pi / period)
     return np.sign(np.sin(u) * np.sin(v)).astype(np.float32)
@@ -111,19 +134,21 @@ def colourize(rng: np.random.Generator, labels: np.ndarray, owners: np.ndarray,
     slots = labels.astype(np.int64)
     slots[(owners == body.OWN_OCCLUDER)] = _OCCLUDER_INDEX
     person = owners > 0
-    fine = rng.normal(0.0, 1.0, (height, width)).astype(np.float32)
-    fine = cv2.GaussianBlur(fine, (0, 0), 1.0)
-    for slot in np.unique(slots[person]):
-        rows, cols = np.nonzero((slots == slot) & person)
-        colour = palette[slot]
-        values = np.broadcast_to(colour, (rows.size, 3)).copy()
-        if slot not in _SKIN_CLASSES:
-            second = _random_colour(rng)
-            mix = _pattern(rng, cols.astype(np.float32), rows.astype(np.float32))
-            strength = rng.uniform(0.15, 0.5)
-            values += ((second - colour)[None, :] * (mix * strength * 0.5)[:, None]).astype(np.float32)
-        values += fine[rows, cols][:, None] * rng.uniform(3, 14)
-        image[rows, cols] = values
+    fine = cv2.GaussianBlur(_noise(rng, height, width), (0, 0), 1.0)
+    present = np.unique(slots[person])
+    amplitude = np.zeros(len(palette), np.float32)
+    amplitude[present] = rng.uniform(3, 14, present.size)
+    colours = palette[slots]
+    colours += (amplitude[slots] * fine)[..., None]
+    for slot in present:
+        if slot in _SKIN_CLASSES or rng.random() < 0.45:
+            continue                                 # plain cloth and skin
+        rows, cols = np.nonzero(slots == slot)
+        mix = _pattern(rng, cols.astype(np.float32), rows.astype(np.float32))
+        second = _random_colour(rng).astype(np.float32)
+        strength = np.float32(rng.uniform(0.15, 0.5) * 0.5)
+        colours[rows, cols] += (second - palette[slot])[None, :] * (mix * strength)[:, None]
+    image = np.where(person[..., None], colours, image)
     for centre, radius in face_marks:
         col, row = int(round(centre[0])), int(round(centre[1]))
         if 0 <= row < height and 0 <= col < width and labels[row, col] == body.FACE:
@@ -137,5 +162,6 @@ def colourize(rng: np.random.Generator, labels: np.ndarray, owners: np.ndarray,
     seams = cv2.GaussianBlur(np.minimum(seams, 1.0), (0, 0), float(rng.uniform(0.6, 1.5)))
     image *= (1.0 - seams * rng.uniform(0.1, 0.5))[..., None]
     image = cv2.GaussianBlur(image, (0, 0), float(rng.uniform(0.3, 0.9)))
-    image += rng.normal(0.0, rng.uniform(1.0, 6.0), image.shape).astype(np.float32)
+    # Grey sensor noise: JPEG's chroma subsampling would wash colour noise out anyway.
+    image += (_noise(rng, height, width) * np.float32(rng.uniform(1.0, 6.0)))[..., None]
     return np.clip(image, 0, 255).astype(np.uint8)

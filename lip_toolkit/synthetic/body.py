@@ -35,6 +35,9 @@ JOINT_OWNERS = {
     R_ELBOW: {OWN_R_ARM}, L_ELBOW: {OWN_L_ARM}, R_WRIST: {OWN_R_ARM}, L_WRIST: {OWN_L_ARM},
 }
 
+# Per joint, a lookup table owner id -> may this owner show the joint.
+_OWNER_TABLES = {k: np.isin(np.arange(OWN_OCCLUDER + 1), sorted(v)) for k, v in JOINT_OWNERS.items()}
+
 _SHIFT = 4  # cv2 fixed-point bits: sub-pixel accurate outlines on small images
 _SCALE = 1 << _SHIFT
 
@@ -118,7 +121,12 @@ def sample_person(rng: np.random.Generator) -> Person:
         points[f'hand_{side}'] = wrist + fore_dir * 0.09
         points[f'fore_dir_{side}'] = fore_dir
         far = (side == 'L') != near_left
-        arms_behind[side] = bool((yaw < 0.6 and far and rng.random() < 0.8) or rng.random() < 0.04)
+        # Hidden arms: the far arm of a turned body, an arm folded in front of a body seen from behind,
+        # and now and then hands behind the back.
+        across = mode >= 0.82
+        arms_behind[side] = bool((yaw < 0.6 and far and rng.random() < 0.8)
+                                 or (across and not facing_front and rng.random() < 0.9)
+                                 or rng.random() < 0.04)
 
     walking = rng.random() < 0.25
     for side, sign in (('L', left_sign), ('R', -left_sign)):
@@ -250,28 +258,28 @@ def paint_person(painter: _Painter, person: Person, rng: np.random.Generator,
         sho, elb, wri = j[p['sho']], j[p['elb']], j[p['wri']]
         hand = pts[f'hand_{side}']
         own = p['own_arm']
-        painter.capsule(p['arm'], own, sho, elb, 0.07 * thick, 0.055 * thick)
-        painter.capsule(p['arm'], own, elb, wri, 0.055 * thick, 0.042 * thick)
+        painter.capsule(p['arm'], own, sho, elb, 0.085 * thick, 0.068 * thick)
+        painter.capsule(p['arm'], own, elb, wri, 0.068 * thick, 0.05 * thick)
         hand_label = GLOVE if outfit['gloves'] else p['arm']
-        painter.ellipse(hand_label, own, hand, (0.045 * thick, 0.065), pts[f'fore_dir_{side}'])
+        painter.ellipse(hand_label, own, hand, (0.052 * thick, 0.075), pts[f'fore_dir_{side}'])
         sleeve = outfit['sleeve']
         if sleeve > 0:
             if sleeve <= 1.0:
                 end = painter.along(sho, elb, min(1.0, sleeve * 2.0)) if sleeve < 0.5 else \
                     painter.along(elb, wri, (sleeve - 0.5) * 2.0)
-                painter.capsule(top_label, own, sho, elb if sleeve >= 0.5 else end, 0.085 * thick, 0.07 * thick)
+                painter.capsule(top_label, own, sho, elb if sleeve >= 0.5 else end, 0.1 * thick, 0.082 * thick)
                 if sleeve >= 0.5:
-                    painter.capsule(top_label, own, elb, end, 0.07 * thick, 0.06 * thick)
+                    painter.capsule(top_label, own, elb, end, 0.082 * thick, 0.07 * thick)
             else:
-                painter.capsule(top_label, own, sho, elb, 0.085 * thick, 0.07 * thick)
-                painter.capsule(top_label, own, elb, painter.along(elb, wri, 0.95), 0.07 * thick, 0.058 * thick)
+                painter.capsule(top_label, own, sho, elb, 0.1 * thick, 0.082 * thick)
+                painter.capsule(top_label, own, elb, painter.along(elb, wri, 0.95), 0.082 * thick, 0.066 * thick)
 
     def leg(side):
         p = side_parts[side]
         hip, kne, ank = j[p['hip']], j[p['kne']], j[p['ank']]
         own = p['own_leg']
-        painter.capsule(p['leg'], own, hip, kne, 0.11 * thick, 0.075 * thick)
-        painter.capsule(p['leg'], own, kne, ank, 0.075 * thick, 0.05 * thick)
+        painter.capsule(p['leg'], own, hip, kne, 0.125 * thick, 0.085 * thick)
+        painter.capsule(p['leg'], own, kne, ank, 0.085 * thick, 0.055 * thick)
         if outfit['socks']:
             painter.capsule(SOCKS, own, painter.along(kne, ank, 0.75), ank, 0.06 * thick, 0.052 * thick)
         if outfit['shoes']:
@@ -285,11 +293,11 @@ def paint_person(painter: _Painter, person: Person, rng: np.random.Generator,
             label = PANTS if outfit['bottom'] == 'pants' else JUMPSUIT
             length = outfit['pants_len']
             if length >= 1.0:
-                painter.capsule(label, own, hip, kne, 0.125 * thick, 0.09 * thick)
-                painter.capsule(label, own, kne, painter.along(kne, ank, 0.92), 0.09 * thick, 0.07 * thick)
+                painter.capsule(label, own, hip, kne, 0.14 * thick, 0.1 * thick)
+                painter.capsule(label, own, kne, painter.along(kne, ank, 0.92), 0.1 * thick, 0.075 * thick)
             else:
                 painter.capsule(label, own, hip, painter.along(hip, kne, length * 1.6),
-                                0.13 * thick, 0.11 * thick)
+                                0.145 * thick, 0.12 * thick)
 
     hip_l, hip_r = j[L_HIP], j[R_HIP]
     sho_l, sho_r = j[L_SHOULDER], j[R_SHOULDER]
@@ -407,13 +415,22 @@ def joint_flags(person: Person, painter: _Painter, height: int, width: int,
     """(16, 3) int array of (x, y, v), 1-based; rows of -1 mark unlabelled (outside the image) joints."""
     out = np.full((NUM_JOINTS, 3), -1, np.int64)
     px = painter.to_px(person.joints)
+    border_margin = int(0.05 * painter.scale)
+    far_side = set()
+    if person.yaw < 0.55:
+        far_side = {R_SHOULDER, R_HIP, R_ELBOW} if person.near_left else {L_SHOULDER, L_HIP, L_ELBOW}
     for k in range(NUM_JOINTS):
         col, row = int(round(px[k, 0])), int(round(px[k, 1]))
-        if not (0 <= col < width and 0 <= row < height):
+        if not (-border_margin <= col < width + border_margin and -border_margin <= row < height + border_margin):
             continue
+        # Like LIP's annotators, a joint just past the border is clamped onto it (the real file has a
+        # spike of x = 1), one further out is left unlabelled.
+        col, row = min(max(col, 0), width - 1), min(max(row, 0), height - 1)
         if rng.random() < 0.004:            # annotators skip the odd joint even inside the image
             continue
         window = painter.owners[max(0, row - 1):row + 2, max(0, col - 1):col + 2]
-        visible = bool(np.isin(window, list(JOINT_OWNERS[k])).any())
+        visible = bool(_OWNER_TABLES[k][window].any())
+        if k in far_side and rng.random() < 0.7:
+            visible = False                   # behind the body itself in a turned pose
         out[k] = (col + 1, row + 1, 0 if visible else 1)
     return out

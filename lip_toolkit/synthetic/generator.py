@@ -138,6 +138,11 @@ def synthesize_lip(out_dir: PathLike, train: int = 64, val: int = 24, test: int 
     counts = {k: int(v) for k, v in counts.items()}
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise LipToolkitError(f'--seed must be a non-negative integer, got {seed!r}')
+    ancestor = out_dir.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if ancestor.exists() and not ancestor.is_dir():
+        raise LipToolkitError('is not a folder, cannot create the output inside it', ancestor)
     if out_dir.exists():
         if not out_dir.is_dir():
             raise LipToolkitError('output exists and is not a folder', out_dir)

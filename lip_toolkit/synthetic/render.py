@@ -39,34 +39,37 @@ def _frame(person: body.Person, rng: np.random.Generator):
     elif cut < 0.35:                                 # upper body only
         bottom = joints[body.PELVIS, 1] + rng.uniform(-0.15, 0.25)
     top = lo[1] - rng.uniform(0.0, 0.2)
-    if rng.random() < 0.03:                          # the head top cut off
+    if rng.random() < 0.05:                          # the head top cut off
         top = joints[body.HEAD_TOP, 1] + 0.03
-    kept = lo.copy(), hi.copy()
-    left = kept[0][0] - rng.uniform(0.0, 0.3)
-    right = kept[1][0] + rng.uniform(0.0, 0.3)
+    bottom = max(bottom, top + 0.8)
+    # LIP crops are portrait, about 0.5-0.85 wide per unit of height; wide poses make wider pictures.
+    left, right = lo[0] - rng.uniform(0.0, 0.12), hi[0] + rng.uniform(0.0, 0.12)
     if rng.random() < 0.1:                           # a side cut through an outstretched arm
         if rng.random() < 0.5:
             left = min(joints[:, 0].min() + rng.uniform(0.02, 0.3), right - 0.5)
         else:
             right = max(joints[:, 0].max() - rng.uniform(0.02, 0.3), left + 0.5)
-    bottom = max(bottom, top + 0.8)
+    else:
+        extra = max(0.0, rng.uniform(0.5, 0.85) * (bottom - top) - (right - left))
+        shift = rng.uniform(0.0, 1.0)
+        left, right = left - extra * shift, right + extra * (1.0 - shift)
     return np.array([left, top]), np.array([right, bottom])
 
 
 def _occluders(person: body.Person, rng: np.random.Generator):
     """Now and then an object in front of the person (a table edge, a bag, a ball)."""
     shapes = []
-    if rng.random() < 0.14:
+    if rng.random() < 0.2:
         joints = person.joints
-        target = joints[int(rng.integers(0, body.NUM_JOINTS))]
-        if rng.random() < 0.5:                       # a horizontal edge covering the lower body
-            y = target[1] - rng.uniform(0.0, 0.2)
+        if rng.random() < 0.5:                       # a horizontal edge (table, wall) hiding the legs
+            lower = joints[[body.R_ANKLE, body.R_KNEE, body.L_KNEE, body.L_ANKLE, body.PELVIS], 1]
+            y = rng.uniform(lower.min(), lower.max()) + rng.uniform(0.0, 0.2)
             shapes.append(np.array([[-5.0, y], [5.0, y + rng.normal(0, 0.1)], [5.0, y + 5.0], [-5.0, y + 5.0]]))
         else:
             radius = rng.uniform(0.12, 0.35)
             angles = np.sort(rng.uniform(0, 2 * np.pi, int(rng.integers(5, 9))))
             radii = radius * rng.uniform(0.7, 1.2, angles.size)
-            centre = target + rng.normal(0, 0.08, 2)
+            centre = joints[int(rng.integers(0, body.NUM_JOINTS))] + rng.normal(0, 0.08, 2)
             shapes.append(centre + np.stack([np.cos(angles) * radii, np.sin(angles) * radii], 1))
     return shapes
 
@@ -75,17 +78,15 @@ def render_sample(rng: np.random.Generator) -> Sample:
     """Draw one person picture with its part labels and LIP keypoints."""
     person = body.sample_person(rng)
     lo, hi = _frame(person, rng)
-    size = hi - lo
     height = float(np.exp(rng.uniform(np.log(MIN_HEIGHT), np.log(MAX_HEIGHT))))
-    scale = height / size[1]
-    width = size[0] * scale
-    if width > MAX_WIDTH:                            # a wide pose: shrink the whole picture
-        scale *= MAX_WIDTH / width
-    elif width < MIN_WIDTH:                          # a narrow pose: widen the crop evenly
-        pad = (MIN_WIDTH / scale - size[0]) / 2
+    scale = height / (hi[1] - lo[1])
+    if (hi[0] - lo[0]) * scale > MAX_WIDTH:          # a wide pose: shrink the whole picture
+        scale = MAX_WIDTH / (hi[0] - lo[0])
+    elif (hi[0] - lo[0]) * scale < MIN_WIDTH:        # a narrow crop: widen it evenly
+        pad = (MIN_WIDTH / scale - (hi[0] - lo[0])) / 2
         lo, hi = lo - [pad, 0], hi + [pad, 0]
     width_px = int(min(MAX_WIDTH, max(MIN_WIDTH, round((hi[0] - lo[0]) * scale))))
-    height_px = int(max(MIN_HEIGHT // 2, round((hi[1] - lo[1]) * scale)))
+    height_px = int(round((hi[1] - lo[1]) * scale))
     # Keep the crop origin at a pixel centre: body point p lands on pixel (p - lo) * scale.
     painter = body._Painter(height_px, width_px, scale, lo)
     face_marks = body.paint_person(painter, person, rng, _occluders(person, rng))
