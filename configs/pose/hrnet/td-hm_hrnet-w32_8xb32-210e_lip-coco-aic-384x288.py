@@ -1,0 +1,16 @@
+# HRNet-W32, 384x288, trained on LIP train + COCO train2017 + AI Challenger train (joints mapped to LIP's 16).
+# Target (the seed's LIP test PCKh@0.5): 91.8
+_base_ = ['../../_base_/pose_hrnet_w32.py']
+
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='CombinedDataset',
+        metainfo=_base_.lip_pose_metainfo,
+        datasets=[
+            _base_.lip_train_dataset,
+            _base_.coco_to_lip_dataset,
+            _base_.aic_to_lip_dataset,
+        ],
+        pipeline=_base_.train_pipeline,
+        test_mode=False))
