@@ -103,7 +103,7 @@ def _parsing_figure(scores: dict, title: str):
     mean_iou = _number(scores.get('mIoU'))
     if mean_iou is not None:
         axis.axhline(mean_iou, color='#d62728', linestyle='--', linewidth=1, label=f'mIoU {mean_iou:.2f}')
-        axis.legend(loc='upper right', fontsize=8)
+        axis.legend(loc='upper left', bbox_to_anchor=(1.0, 1.0), fontsize=8)  # outside: bars reach 100
     extras = [f'{label} {_number(scores[key]):.2f}' for key, label in
               (('mIoU', 'mIoU'), ('pixel_acc', 'pixel acc'), ('mean_acc', 'mean acc'))
               if _number(scores.get(key)) is not None]
