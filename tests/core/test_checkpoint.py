@@ -129,6 +129,30 @@ def test_runner_load_from_uses_safe_loader(trained, tmp_path):
     assert torch.equal(runner.model.linear.weight, trained[True]['weight'])
 
 
+def test_build_runner_loads_through_safe_loader(hostile, tmp_path):
+    """The toolkit's own Runner builder (lip_toolkit.core.runner) installs the safe loader before any load."""
+    from mmengine.config import Config
+    from mmengine.registry import MODELS
+    from mmengine.runner.checkpoint import CheckpointLoader
+    from lip_toolkit.core.runner import build_runner as toolkit_build_runner
+    MODELS.register_module(name='CheckpointTestTinyModel', module=TinyModel, force=True)
+    files, marker = hostile
+    CheckpointLoader.register_scheme(prefixes='', loader=_mmengine_original_local_loader(), force=True)
+    cfg = Config(dict(model=dict(type='CheckpointTestTinyModel'), work_dir=str(tmp_path), default_scope='mmengine',
+                      experiment_name=f'ckpt_test_{uuid.uuid4().hex}', load_from=str(files['os_system.pth']),
+                      log_level='WARNING'))
+    runner = toolkit_build_runner(cfg)
+    assert CheckpointLoader._schemes[''] is ckpt.load_from_local_safe
+    with pytest.raises(LipToolkitError, match='refused to load'):
+        runner.load_or_resume()
+    assert not marker.exists()
+
+
+def _mmengine_original_local_loader():
+    from mmengine.runner import checkpoint as mmengine_checkpoint
+    return mmengine_checkpoint.load_from_local
+
+
 def test_scoped_allow_list_does_not_leak(trained):
     before = list(torch.serialization.get_safe_globals())
     safe_load(trained[False]['work_dir'] / 'iter_1.pth')
@@ -435,7 +459,8 @@ def test_safe_hook_converts_history_and_warns_on_unloadable(caplog):
 def test_no_other_module_loads_checkpoints_itself():
     """Issue 11: the safe loader is the only way the package loads a checkpoint (no torch.load, no pickle)."""
     forbidden = re.compile(r'torch\.load\(|weights_only\s*=\s*False|pickle\.loads?\(|add_safe_globals|'
-                           r'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD|mmengine\.runner\.checkpoint import _load_checkpoint')
+                           r'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD|from mm\w*[\w.]* import .*\b(_?load_checkpoint|'
+                           r'CheckpointLoader|init_model)\b|\binit_model\(')
     offenders = []
     for path in PACKAGE.rglob('*.py'):
         if path.name == 'checkpoint.py' and path.parent.name == 'core':
@@ -444,3 +469,64 @@ def test_no_other_module_loads_checkpoints_itself():
             if forbidden.search(line):
                 offenders.append(f'{path.relative_to(PACKAGE.parent)}:{line_no}: {line.strip()}')
     assert not offenders, offenders
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Every command that takes a checkpoint refuses a hostile one (issue 11): exit 1, one line, payload never runs
+# ---------------------------------------------------------------------------------------------------------------
+REPO = PACKAGE.parent
+POSE_CONFIG = REPO / 'configs/pose/hrnet/td-hm_hrnet-w32_8xb32-210e_lip-384x288.py'
+
+
+def _first_config(pattern):
+    found = sorted(REPO.glob(pattern))
+    return found[0] if found else None
+
+
+def _command_cases(data_root: Path, hostile: Path, work_dir: Path):
+    """(name, argv, module the command needs): each command line hands ``hostile`` to the toolkit once."""
+    no_pretrained = ['model.backbone.init_cfg=None']
+    roots = [f'{loader}.dataset.data_root={data_root}' for loader in ('train_dataloader', 'val_dataloader')]
+    workers = [f'{loader}.{key}' for loader in ('train_dataloader', 'val_dataloader')
+               for key in ('num_workers=0', 'persistent_workers=False')]
+    cases = [
+        ('train --resume-from', ['train', str(POSE_CONFIG), '--resume-from', str(hostile), '--work-dir',
+                                 str(work_dir / 'resume'), '--cfg-options', *roots, *workers, *no_pretrained],
+         POSE_CONFIG, None),
+        ('train, hostile pretrained backbone',
+         ['train', str(POSE_CONFIG), '--work-dir', str(work_dir / 'pretrained'), '--cfg-options', *roots, *workers,
+          f'model.backbone.init_cfg.checkpoint={hostile}'], POSE_CONFIG, None),
+        ('evaluate pose', ['evaluate', str(POSE_CONFIG), str(hostile), '--data-root', str(data_root),
+                           '--cfg-options', *no_pretrained], POSE_CONFIG, 'lip_toolkit.pose.inference'),
+    ]
+    parsing_config = _first_config('configs/parsing/*/*.py')
+    cases.append(('evaluate parsing', ['evaluate', str(parsing_config), str(hostile), '--data-root', str(data_root),
+                                       '--cfg-options', *no_pretrained], parsing_config,
+                  'lip_toolkit.parsing.inference'))
+    return cases
+
+
+# The train cases take ~15 s each on 2 cores (config pretty-printing, HRNet build): slow suite. The default suite
+# covers the same path through test_build_runner_loads_through_safe_loader and the Runner tests above.
+CASE_NAMES = [pytest.param('train --resume-from', marks=pytest.mark.slow),
+              pytest.param('train, hostile pretrained backbone', marks=pytest.mark.slow),
+              'evaluate pose', 'evaluate parsing']
+
+
+@pytest.mark.parametrize('case', CASE_NAMES)
+def test_every_command_refuses_hostile_checkpoint(case, synthetic_lip, tmp_path, capsys):
+    import importlib.util
+    from lip_toolkit.cli import main
+    marker = tmp_path / 'PAYLOAD_RAN'
+    hostile = _hostile_files(tmp_path, marker)['os_system.pth']
+    name, argv, config, module = dict((c[0], c) for c in _command_cases(synthetic_lip, hostile, tmp_path))[case]
+    if config is None or not config.is_file():
+        pytest.skip(f'{case}: no config yet')
+    if module is not None and importlib.util.find_spec(module) is None:
+        pytest.skip(f'{case}: {module} not written yet')
+    capsys.readouterr()
+    assert main(argv) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith('error:')]
+    assert len(errors) == 1 and str(hostile) in errors[0] and 'refused to load' in errors[0], errors
+    assert 'Traceback' not in errors[0]
+    assert not marker.exists()
