@@ -54,15 +54,17 @@ def test_split_errors(synthetic_lip, tmp_path):
         visualize_split(tmp_path, 'val', 'parsing', tmp_path / 'out')
 
 
+@pytest.fixture(scope='module')
 def real_rows(real_lip_dir):
+    """Names and ground truth of the six shared real images (their rows of the real val CSV)."""
     names, keypoints = read_lip_gt_csv(real_lip_dir / 'lip_val_set.csv')
     wanted = {p.name for p in (real_lip_dir / 'images').glob('*.jpg')}
     rows = [i for i, n in enumerate(names) if n in wanted]
     return [names[i] for i in rows], keypoints[rows]
 
 
-def test_pose_predictions_beside_ground_truth(real_lip_dir, tmp_path):
-    names, keypoints = real_rows(real_lip_dir)
+def test_pose_predictions_beside_ground_truth(real_lip_dir, real_rows, tmp_path):
+    names, keypoints = real_rows
     predicted = keypoints[:, :, :2] + 3.0
     write_lip_pred_csv(tmp_path / 'pred.csv', names, predicted)
     written = visualize_pose_predictions(tmp_path / 'pred.csv', real_lip_dir / 'images', tmp_path / 'out',
@@ -81,8 +83,8 @@ def test_pose_predictions_beside_ground_truth(real_lip_dir, tmp_path):
     assert cv2.imread(str(alone[0])).shape == cv2.imread(str(real_lip_dir / 'images' / names[0])).shape
 
 
-def test_pose_predictions_errors(real_lip_dir, tmp_path):
-    names, keypoints = real_rows(real_lip_dir)
+def test_pose_predictions_errors(real_lip_dir, real_rows, tmp_path):
+    names, keypoints = real_rows
     write_lip_pred_csv(tmp_path / 'pred.csv', names + ['nothere_1.jpg'],
                        np.concatenate([keypoints[:, :, :2], keypoints[:1, :, :2]]))
     with pytest.raises(LipToolkitError, match="1 predicted image.*'nothere_1.jpg'"):
