@@ -530,3 +530,32 @@ def test_every_command_refuses_hostile_checkpoint(case, synthetic_lip, tmp_path,
     assert len(errors) == 1 and str(hostile) in errors[0] and 'refused to load' in errors[0], errors
     assert 'Traceback' not in errors[0]
     assert not marker.exists()
+
+
+# command -> its parameters that take a checkpoint, each exercised by a case above
+COVERED_CHECKPOINT_PARAMETERS = {'train': {'resume_from'}, 'evaluate model': {'checkpoint'}}
+
+
+def test_hostile_cases_cover_every_checkpoint_parameter():
+    """A new command option taking a checkpoint needs a case in test_every_command_refuses_hostile_checkpoint."""
+    import click
+    from lip_toolkit.cli import cli
+
+    found = {}
+
+    def walk(group, prefix):
+        context = click.Context(group)
+        for name in group.list_commands(context):
+            command = group.get_command(context, name)
+            full = f'{prefix} {name}'.strip()
+            if isinstance(command, click.Group):
+                walk(command, full)
+            elif command is not None:
+                params = {p.name for p in command.params
+                          if p.name and re.search(r'checkpoint|resume_from|weights|pretrained', p.name)}
+                if params:
+                    found[full] = params
+
+    walk(cli, '')
+    uncovered = {name: params - COVERED_CHECKPOINT_PARAMETERS.get(name, set()) for name, params in found.items()}
+    assert not any(uncovered.values()), f'add hostile-checkpoint cases for {uncovered}'
