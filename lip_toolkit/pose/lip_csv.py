@@ -9,6 +9,7 @@ This module needs only numpy, so the offline scorer starts fast.
 """
 import math
 import os
+import warnings
 from pathlib import Path
 from typing import List, Sequence, Tuple, Union
 
@@ -114,59 +115,71 @@ def _read_rows(path: PathLike, allowed_joint_sizes: Tuple[int, ...], what: str):
         raise LipToolkitError(f'{what} CSV not found', path)
     allowed_fields = {1 + NUM_JOINTS * k: k for k in allowed_joint_sizes}
     expected = ' or '.join(str(n) for n in sorted(allowed_fields))
-    names, line_numbers, fields_flat = [], [], []
+    names, line_numbers, bodies = [], [], []
     first_seen = {}
     num_fields = None
     with open(path, encoding='utf-8-sig', errors='replace') as handle:
-        for line_no, line in enumerate(handle, 1):
-            line = line.strip()
-            if not line:
-                continue
-            fields = [f.strip() for f in line.split(',')]
-            if num_fields is None:
-                if len(fields) not in allowed_fields:
-                    raise LipToolkitError(f'expected {expected} comma-separated fields a row (image name, then '
-                                          f'{NUM_JOINTS} joints), got {len(fields)}', path, f'line {line_no}')
-                num_fields = len(fields)
-            elif len(fields) != num_fields:
-                raise LipToolkitError(f'expected {num_fields} fields like the first row, got {len(fields)}',
-                                      path, f'line {line_no}')
-            name = fields[0]
-            if not name:
-                raise LipToolkitError('empty image name', path, f'line {line_no}')
-            key = image_key(name)
-            if key in first_seen:
-                raise LipToolkitError(f'image {name!r} appears twice (first on line {first_seen[key]})',
-                                      path, f'line {line_no}')
-            first_seen[key] = line_no
-            names.append(name)
-            line_numbers.append(line_no)
-            fields_flat.extend(fields[1:])
+        text = handle.read()
+    for line_no, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        name, _, body = line.partition(',')
+        fields = body.count(',') + 2 if body else 1
+        if num_fields is None:
+            if fields not in allowed_fields:
+                raise LipToolkitError(f'expected {expected} comma-separated fields a row (image name, then '
+                                      f'{NUM_JOINTS} joints), got {fields}', path, f'line {line_no}')
+            num_fields = fields
+        elif fields != num_fields:
+            raise LipToolkitError(f'expected {num_fields} fields like the first row, got {fields}', path,
+                                  f'line {line_no}')
+        name = name.strip()
+        if not name:
+            raise LipToolkitError('empty image name', path, f'line {line_no}')
+        key = image_key(name)
+        if key in first_seen:
+            raise LipToolkitError(f'image {name!r} appears twice (first on line {first_seen[key]})', path,
+                                  f'line {line_no}')
+        first_seen[key] = line_no
+        names.append(name)
+        line_numbers.append(line_no)
+        bodies.append(body)
     if not names:
         raise LipToolkitError(f'{what} CSV is empty', path)
-    try:
-        values = np.array(fields_flat, dtype=np.float64)
-    except ValueError:
-        values = None
     per_row = num_fields - 1
+    values = _parse_numbers(','.join(bodies), len(names) * per_row)
     if values is None:
-        _raise_first_non_numeric(path, fields_flat, per_row, line_numbers)
+        _raise_first_non_numeric(path, bodies, per_row, line_numbers)
     values = values.reshape(len(names), per_row)
     bad = np.isinf(values) | (values < 0)
     if bad.any():
         row, column = np.argwhere(bad)[0]
         problem = 'infinite' if np.isinf(values[row, column]) else 'negative'
-        raise LipToolkitError(f'{problem} value {fields_flat[row * per_row + column]!r} in field {column + 2} '
-                              '(write nan for a missing joint)', path, f'line {line_numbers[row]}')
+        text_value = bodies[row].split(',')[column].strip()
+        raise LipToolkitError(f'{problem} value {text_value!r} in field {column + 2} (write nan for a missing '
+                              'joint)', path, f'line {line_numbers[row]}')
     return names, values.reshape(len(names), NUM_JOINTS, allowed_fields[num_fields]), line_numbers
 
 
-def _raise_first_non_numeric(path: Path, fields_flat: List[str], per_row: int, line_numbers: List[int]):
-    for index, text in enumerate(fields_flat):
+def _parse_numbers(text: str, count: int):
+    """All comma-separated numbers of ``text`` in one C-level pass, or None if any field is not a number."""
+    with warnings.catch_warnings():
+        # numpy < 2 warns (later versions raise) where a field is not a number and stops there.
+        warnings.simplefilter('error', DeprecationWarning)
         try:
-            float(text)
-        except ValueError:
-            row, column = divmod(index, per_row)
-            raise LipToolkitError(f'non-numeric value {text!r} in field {column + 2}', path,
-                                  f'line {line_numbers[row]}') from None
-    raise AssertionError('unreachable: numpy refused a value float() accepts')  # pragma: no cover
+            values = np.fromstring(text, dtype=np.float64, sep=',')
+        except (DeprecationWarning, ValueError):
+            return None
+    return values if values.size == count else None
+
+
+def _raise_first_non_numeric(path: Path, bodies: List[str], per_row: int, line_numbers: List[int]):
+    for row, body in enumerate(bodies):
+        for column, text in enumerate(body.split(',')):
+            try:
+                float(text)
+            except ValueError:
+                raise LipToolkitError(f'non-numeric value {text.strip()!r} in field {column + 2}', path,
+                                      f'line {line_numbers[row]}') from None
+    raise LipToolkitError('unreadable numbers', path)  # numpy refused a value float() accepts
