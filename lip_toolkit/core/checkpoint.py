@@ -124,6 +124,13 @@ def _allow_listed() -> Iterator[None]:
     """Our allow-list, for the duration of one load only (torch's list is process-wide state)."""
     already = set(torch.serialization.get_safe_globals())
     ours = [entry for entry in allowed_globals() if entry not in already]
+    # Someone else's process-wide entry for one of our names (e.g. the real getattr) would race with ours.
+    bound = {name: obj for obj, name in allowed_globals()}
+    for entry in already:
+        obj, name = entry if isinstance(entry, tuple) else (entry, f'{entry.__module__}.{entry.__qualname__}')
+        if name in bound and obj is not bound[name]:
+            raise LipToolkitError(f'refusing to load checkpoints: {name} was allow-listed process-wide '
+                                  f'(torch.serialization.add_safe_globals); {_DOCS_HINT}')
     with torch.serialization.safe_globals(ours):
         yield
 

@@ -559,3 +559,13 @@ def test_hostile_cases_cover_every_checkpoint_parameter():
     walk(cli, '')
     uncovered = {name: params - COVERED_CHECKPOINT_PARAMETERS.get(name, set()) for name, params in found.items()}
     assert not any(uncovered.values()), f'add hostile-checkpoint cases for {uncovered}'
+
+
+def test_refuses_when_real_getattr_was_allow_listed_globally(trained):
+    torch.serialization.add_safe_globals([getattr])
+    try:
+        with pytest.raises(LipToolkitError, match='builtins.getattr was allow-listed process-wide'):
+            safe_load(trained[False]['work_dir'] / 'iter_1.pth')
+    finally:
+        torch.serialization._weights_only_unpickler._remove_safe_globals([getattr])
+    assert getattr not in torch.serialization.get_safe_globals()
