@@ -29,6 +29,7 @@ def mmpose_scope():
 
 def build(**cfg):
     from mmpose.registry import DATASETS
+    cfg.setdefault('serialize_data', False)  # serialising runs gc.collect(): ~0.6 s a build, for nothing here
     return DATASETS.build(dict(type='LIPPoseDataset', **cfg))
 
 

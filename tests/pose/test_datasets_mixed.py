@@ -105,7 +105,7 @@ def combined(tmp_path, pipeline, aic_key='aic_to_lip_dataset'):
     aic = write_coco(roots['aic'], aic_style=True) if aic_key.startswith('aic_coco') else write_aic_raw(roots['aic'])
     datasets = []
     for key, root in (('lip_train_dataset', 'lip'), ('coco_to_lip_dataset', 'coco'), (aic_key, 'aic')):
-        datasets.append(dict(cfg[key], data_root=str(roots[root])))
+        datasets.append(dict(cfg[key], data_root=str(roots[root]), serialize_data=False))
     dataset = DATASETS.build(dict(type='CombinedDataset', metainfo=cfg.lip_pose_metainfo, datasets=datasets,
                                   pipeline=pipeline))
     return dataset, coco, aic
