@@ -88,7 +88,7 @@ def _score_chunk(task) -> Tuple[str, object]:
         return 'error', (exc.message, exc.path, exc.location)
 
 
-def _pool_context():
+def process_pool_context():
     import multiprocessing
     # fork starts workers in milliseconds and they inherit the imported modules; spawn elsewhere.
     method = 'fork' if 'fork' in multiprocessing.get_all_start_methods() else 'spawn'
@@ -148,7 +148,7 @@ def confusion_from_dirs(gt_dir, pred_dir, ids: Optional[Sequence[str]] = None, w
     if workers == 1 or len(ids) < _MIN_IDS_FOR_POOL:
         consume(map(_score_chunk, tasks))
     else:
-        with _pool_context().Pool(min(workers, len(tasks))) as pool:
+        with process_pool_context().Pool(min(workers, len(tasks))) as pool:
             consume(pool.imap(_score_chunk, tasks))
     return conf, ignored
 
