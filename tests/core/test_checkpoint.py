@@ -348,6 +348,13 @@ def test_damaged_or_foreign_file_one_line(tmp_path, name):
     assert EXPECTED_DAMAGE[name] in message
 
 
+def test_torchscript_archive_refused(tmp_path):
+    path = tmp_path / 'scripted.pt'
+    torch.jit.save(torch.jit.script(nn.Linear(2, 2)), str(path))
+    with pytest.raises(LipToolkitError, match='TorchScript archive, not a checkpoint'):
+        safe_load(path)
+
+
 def test_missing_file_and_folder(tmp_path):
     with pytest.raises(LipToolkitError, match='checkpoint not found'):
         safe_load(tmp_path / 'nope.pth')
@@ -402,7 +409,8 @@ def test_checkpoint_of_another_model_strict_one_line(tmp_path):
     assert message.startswith(f'{path}: ') and '\n' not in message
     assert re.search(r'1 weights missing \(bn\.running_mean\)', message)
     assert re.search(r'1 unexpected \(extra\.weight\)', message)
-    assert 'head.weight (20, 4, 1, 1) vs (3, 4, 1, 1)' in message
+    assert '2 with another shape (checkpoint vs model: head.weight (20, 4, 1, 1) vs (3, 4, 1, 1), ' \
+           'head.bias (20,) vs (3,))' in message
 
 
 def test_non_strict_loads_what_fits_but_refuses_nothing_in_common(tmp_path):
