@@ -1,12 +1,13 @@
 """Time LIP PCKh scoring of a full val-size CSV: reading both files, matching rows by name, scoring.
 
 Usage:
-    python benchmarks/bench_pckh.py [--gt PATH/lip_val_set.csv] [--repeat 5]
+    python benchmarks/bench_pckh.py [--gt PATH/lip_val_set.csv] [--repeat 5] [--save-pred noisy_pred.csv]
 
 Without ``--gt`` it uses the real val CSV in ../shared/real when present, else a synthetic 10,000-row CSV.
 The predictions are the ground truth with noise, shuffled, written as a LIP submission CSV. Prints the best
 and median of ``--repeat`` runs for: parse GT, parse predictions, score (vectorised), the whole
-``evaluate_pose_files`` call, and the plain-loop reference logic for comparison.
+``evaluate_pose_files`` call, and the plain-loop reference logic for comparison. ``--save-pred`` keeps the
+noisy prediction CSV (seed 0), e.g. to try ``lip-toolkit evaluate pose`` on it.
 """
 import argparse
 import math
@@ -77,6 +78,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--gt', type=Path, default=None)
     parser.add_argument('--repeat', type=int, default=5)
+    parser.add_argument('--save-pred', type=Path, default=None, help='also write the noisy predictions here')
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         gt_csv = args.gt or default_gt() or synthetic_gt(Path(tmp) / 'gt.csv')
@@ -86,6 +88,8 @@ def main():
                        None)
         order = rng.permutation(len(names))
         pred_csv = write_lip_pred_csv(Path(tmp) / 'pred.csv', [names[i] for i in order], pred[order])
+        if args.save_pred:
+            write_lip_pred_csv(args.save_pred, [names[i] for i in order], pred[order])
 
         print(f'ground truth: {gt_csv} ({len(names)} rows); best / median of {args.repeat} runs')
         rows = [
