@@ -58,8 +58,9 @@ def compute_lip_pckh(gt: np.ndarray, pred: np.ndarray, threshold: float = 0.5) -
         >>> gt = np.full((1, 16, 3), np.nan)
         >>> gt[0, 8] = (10, 10, 0); gt[0, 9] = (10, 20, 0); gt[0, 0] = (30, 30, 1)
         >>> pred = gt[..., :2].copy(); pred[0, 0] = (33, 34)  # 5 px off, exactly half a head
-        >>> compute_lip_pckh(gt, pred)['Ankle']
-        100.0
+        >>> scores = compute_lip_pckh(gt, pred)
+        >>> scores['per_joint'][0], scores['Mean']
+        (100.0, 100.0)
     """
     gt = np.asarray(gt, dtype=np.float64)
     pred = np.asarray(pred, dtype=np.float64)
