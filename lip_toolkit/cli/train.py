@@ -8,6 +8,8 @@ from ._common import cfg_options_option, launch_options, relaunch_if_requested
 @click.argument('config')
 @click.option('--work-dir', type=click.Path(file_okay=False), default=None,
               help='Logs and checkpoints go here (default: work_dirs/<config name>).')
+@click.option('--data-root', type=click.Path(file_okay=False), default=None,
+              help="LIP release folder for the config's LIP datasets (default: the config's data_root).")
 @click.option('--resume', is_flag=True, help='Resume from the last checkpoint in the work dir.')
 @click.option('--resume-from', type=click.Path(dir_okay=False), default=None,
               help='Resume from this checkpoint file.')
@@ -16,12 +18,13 @@ from ._common import cfg_options_option, launch_options, relaunch_if_requested
               help="Scale the learning rate with the total batch size (the config's auto_scale_lr).")
 @launch_options
 @cfg_options_option
-def cli(config, work_dir, resume, resume_from, amp, auto_scale_lr, cfg_options, **launch):
+def cli(config, work_dir, data_root, resume, resume_from, amp, auto_scale_lr, cfg_options, **launch):
     """Train CONFIG (a pose config with default_scope mmpose, or a parsing config with mmseg).
 
     \b
     Examples:
-      lip-toolkit train configs/demo/pose_hrnet-tiny_synthetic-128x96.py --work-dir work_dirs/tiny
+      lip-toolkit data synth data/synth && \
+      lip-toolkit train configs/demo/pose_hrnet-tiny_lip-128x96.py --data-root data/synth --work-dir work_dirs/tiny
       lip-toolkit train CONFIG --resume                       # after a crash: continue from the last checkpoint
       lip-toolkit train CONFIG --gpus 8                       # 8 processes under torchrun on this node
       lip-toolkit train CONFIG --gpus 8 --nnodes 2 --node-rank 0 --master-addr 10.0.0.1 --master-port 29500
@@ -32,5 +35,6 @@ def cli(config, work_dir, resume, resume_from, amp, auto_scale_lr, cfg_options, 
     from ..core.runner import train
     resume_arg = resume_from or resume
     work = train(config, work_dir=work_dir, resume=resume_arg, amp=amp, cfg_options=cfg_options,
-                 launcher=launch['launcher'], auto_scale_lr=auto_scale_lr)
+                 launcher=launch['launcher'], auto_scale_lr=auto_scale_lr,
+                 data_root=data_root)
     click.echo(f'training finished: logs and checkpoints in {work}')

@@ -51,10 +51,43 @@ def parse_cfg_options(items: Sequence[str]) -> dict:
     return options
 
 
+LIP_DATASET_TYPES = ('LIPPoseDataset', 'LIPParsingDataset')
+
+
+def set_lip_data_root(cfg, data_root) -> int:
+    """Point every LIP dataset of the train/val/test dataloaders at ``data_root``; returns how many were set.
+
+    Walks wrappers (``CombinedDataset``, ``ConcatDataset``, ``RepeatDataset``...), so joint-training configs keep
+    their COCO / AI Challenger / multi-human roots and only the LIP release folder changes.
+    """
+    def visit(node):
+        count = 0
+        if isinstance(node, dict):
+            if node.get('type') in LIP_DATASET_TYPES and node.get('data_root') is not None:
+                node['data_root'] = str(data_root)
+                count += 1
+            for key in ('dataset', 'datasets'):
+                if key in node:
+                    count += visit(node[key])
+        elif isinstance(node, (list, tuple)):
+            count += sum(visit(item) for item in node)
+        return count
+
+    found = sum(visit(cfg.get(loader, {}).get('dataset')) for loader in
+                ('train_dataloader', 'val_dataloader', 'test_dataloader') if cfg.get(loader))
+    if not found:
+        raise LipToolkitError('--data-root: the config has no LIP dataset to point at it')
+    return found
+
+
 def merge_train_args(cfg, config_path, work_dir=None, resume=False, amp=False, launcher='none',
-                     auto_scale_lr=False, cfg_options=None):
+                     auto_scale_lr=False, cfg_options=None, data_root=None):
     """Apply train flags to ``cfg`` in place and return it."""
     import torch
+    if data_root is not None:
+        if not Path(data_root).is_dir():
+            raise LipToolkitError('data root not found', data_root)
+        set_lip_data_root(cfg, data_root)
     if work_dir is not None:
         cfg.work_dir = str(work_dir)
     elif cfg.get('work_dir') is None:
@@ -144,7 +177,7 @@ def build_runner(cfg):
 
 
 def train(config, work_dir=None, resume=False, amp=False, cfg_options=None, launcher='none',
-          auto_scale_lr=False) -> Path:
+          auto_scale_lr=False, data_root=None) -> Path:
     """Train ``config`` and return its work dir (holding logs and checkpoints).
 
     Args:
@@ -155,11 +188,12 @@ def train(config, work_dir=None, resume=False, amp=False, cfg_options=None, laun
         cfg_options: dict of ``key.path: value`` overrides, applied last.
         launcher: ``'none'``, ``'pytorch'`` (under torchrun) or ``'slurm'`` (under srun).
         auto_scale_lr: scale the learning rate with the total batch size (mmengine's ``auto_scale_lr``).
+        data_root: LIP release folder for the config's LIP datasets (see :func:`set_lip_data_root`).
     """
     cfg = load_config(config)
     config_track(cfg, config)
     merge_train_args(cfg, config, work_dir=work_dir, resume=resume, amp=amp, launcher=launcher,
-                     auto_scale_lr=auto_scale_lr, cfg_options=cfg_options)
+                     auto_scale_lr=auto_scale_lr, cfg_options=cfg_options, data_root=data_root)
     with config_errors(config):
         runner = build_runner(cfg)
         runner.train()

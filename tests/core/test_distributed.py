@@ -1,0 +1,91 @@
+"""Scale out and recover (issue 8), on CPU with gloo: 2-process training with synchronised BN, 2-process
+evaluation equal to 1 process, and a training run killed with SIGKILL that resumes and finishes."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lip_toolkit.core.paths import CONFIGS_DIR
+
+POSE_TINY = CONFIGS_DIR / 'demo' / 'pose_hrnet-tiny_lip-128x96.py'
+PARSING_TINY = CONFIGS_DIR / 'demo' / 'parsing_ce2p-aspoc_r18-tiny_30e_synthetic-96x96.py'
+ONE_EPOCH = ['train_cfg.max_epochs=1', 'train_cfg.val_interval=1', 'default_hooks.checkpoint.interval=1']
+
+
+def _lip_toolkit(*args, timeout=900, **kwargs):
+    env = dict(os.environ, OMP_NUM_THREADS='1', LIP_TOOLKIT_QUIET='1')
+    return subprocess.run([sys.executable, '-m', 'lip_toolkit', *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env=env, **kwargs)
+
+
+def _log_text(work_dir: Path) -> str:
+    return '\n'.join(p.read_text() for p in sorted(work_dir.glob('*/*.log')))
+
+
+def _train_two_ranks(config, data_root, work_dir, extra=()):
+    done = _lip_toolkit('train', config, '--gpus', 2, '--data-root', data_root, '--work-dir', work_dir,
+                        '--cfg-options', *ONE_EPOCH, 'sync_bn=torch', *extra)
+    assert done.returncode == 0, done.stderr[-3000:]
+    log = _log_text(work_dir)
+    assert 'Distributed training: True' in log and 'GPU number: 2' in log
+    assert (work_dir / 'epoch_1.pth').is_file()
+    return work_dir / 'epoch_1.pth'
+
+
+@pytest.fixture(scope='module')
+def pose_two_rank_checkpoint(synthetic_lip, tmp_path_factory):
+    return _train_two_ranks(POSE_TINY, synthetic_lip, tmp_path_factory.mktemp('pose_ddp'))
+
+
+def test_pose_trains_as_two_rank_ddp_with_sync_bn(pose_two_rank_checkpoint):
+    assert pose_two_rank_checkpoint.stat().st_size > 0
+
+
+def test_parsing_trains_as_two_rank_ddp_with_sync_bn(synthetic_lip, tmp_path):
+    _train_two_ranks(PARSING_TINY, synthetic_lip, tmp_path / 'parsing_ddp')
+
+
+def test_two_rank_pose_evaluate_equals_one_rank(pose_two_rank_checkpoint, synthetic_lip, tmp_path):
+    results = {}
+    for ranks in (1, 2):
+        scores, preds = tmp_path / f'scores{ranks}.json', tmp_path / f'pred{ranks}.csv'
+        launch = ['--gpus', 2] if ranks == 2 else []
+        done = _lip_toolkit('evaluate', POSE_TINY, pose_two_rank_checkpoint, '--data-root', synthetic_lip,
+                            '--device', 'cpu', '--json', scores, '--out', preds, *launch)
+        assert done.returncode == 0, done.stderr[-3000:]
+        results[ranks] = (json.loads(scores.read_text()), preds.read_text())
+    assert results[1][0] == results[2][0]
+    assert results[1][1] == results[2][1]
+
+
+def test_sigkill_mid_run_then_resume_finishes(synthetic_lip, tmp_path):
+    work_dir = tmp_path / 'killed'
+    args = ['train', POSE_TINY, '--data-root', synthetic_lip, '--work-dir', work_dir, '--cfg-options',
+            'train_cfg.max_epochs=3', 'train_cfg.val_interval=3', 'default_hooks.checkpoint.interval=1',
+            'default_hooks.checkpoint.max_keep_ckpts=3']
+    env = dict(os.environ, OMP_NUM_THREADS='1', LIP_TOOLKIT_QUIET='1')
+    process = subprocess.Popen([sys.executable, '-m', 'lip_toolkit', *map(str, args)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 600
+    # mmengine writes `last_checkpoint` once a checkpoint file is complete.
+    while not (work_dir / 'last_checkpoint').exists():
+        assert process.poll() is None, 'training ended before its first checkpoint'
+        assert time.time() < deadline, 'no checkpoint within 10 minutes'
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+    assert not (work_dir / 'epoch_3.pth').exists()
+    first = Path((work_dir / 'last_checkpoint').read_text().strip()).name
+
+    done = _lip_toolkit(*args, '--resume')
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (work_dir / 'epoch_3.pth').is_file()
+    resumed_log = sorted(work_dir.glob('*/*.log'))[-1].read_text()
+    assert f'Load checkpoint from {work_dir / first}' in resumed_log or 'resumed epoch' in resumed_log
+    assert 'resumed epoch: ' in resumed_log
