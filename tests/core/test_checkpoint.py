@@ -83,7 +83,7 @@ def trained(tmp_path_factory):
         runner.train()
         runs[safe] = dict(work_dir=work_dir, runner=runner,
                           losses=runner.message_hub.get_scalar('train/loss').data[0].copy(),
-                          weight=runner.model.linear.weight.detach().clone())
+                          weight=runner.model.linear.weight.detach().cpu().clone())
     return runs
 
 
@@ -120,13 +120,13 @@ def test_runner_resume_round_trip(trained, tmp_path, safe):
     losses = resumed.message_hub.get_scalar('train/loss').data[0]
     # the first loss came back from the checkpoint's message hub, the second was computed after resuming
     assert losses.tolist() == pytest.approx(first['losses'].tolist())
-    assert torch.allclose(resumed.model.linear.weight, first['weight'])
+    assert torch.allclose(resumed.model.linear.weight.detach().cpu(), first['weight'])
 
 
 def test_runner_load_from_uses_safe_loader(trained, tmp_path):
     runner = build_runner(tmp_path, max_iters=1, load_from=trained[True]['work_dir'] / 'iter_2.pth')
     runner.load_or_resume()
-    assert torch.equal(runner.model.linear.weight, trained[True]['weight'])
+    assert torch.equal(runner.model.linear.weight.detach().cpu(), trained[True]['weight'])
 
 
 def test_build_runner_loads_through_safe_loader(hostile, tmp_path):
@@ -431,15 +431,20 @@ def test_non_strict_loads_what_fits_but_refuses_nothing_in_common(tmp_path):
         load_checkpoint(TwoLayer(), no_weights)
 
 
-def test_numpy2_pickle_names_load(tmp_path):
-    """numpy 2 pickles arrays as numpy._core.multiarray._reconstruct; such a checkpoint loads here too."""
+def test_numpy_1_and_2_pickle_names_load(tmp_path):
+    """numpy 1 pickles arrays as numpy.core.multiarray._reconstruct, numpy 2 as numpy._core...; both load."""
     buffer = io.BytesIO()
-    torch.save({'meta': {'sigmas': np.array([0.5, 0.25])}}, buffer, _use_new_zipfile_serialization=False)
+    torch.save({'meta': {'sigmas': np.array([0.5, 0.25]), 'count': np.int64(3)}}, buffer,
+               _use_new_zipfile_serialization=False)
     data = buffer.getvalue()
-    assert b'numpy.core.multiarray' in data
-    path = tmp_path / 'numpy2.pth'
-    path.write_bytes(data.replace(b'numpy.core.multiarray', b'numpy._core.multiarray'))
-    assert safe_load(path)['meta']['sigmas'].tolist() == [0.5, 0.25]
+    names = (b'numpy.core.multiarray', b'numpy._core.multiarray')
+    written = names[0] if names[0] in data else names[1]
+    assert written in data
+    for name in names:
+        path = tmp_path / f'{name.decode()}.pth'
+        path.write_bytes(data.replace(written, name))
+        meta = safe_load(path)['meta']
+        assert meta['sigmas'].tolist() == [0.5, 0.25] and meta['count'] == 3
 
 
 # ---------------------------------------------------------------------------------------------------------------
