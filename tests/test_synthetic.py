@@ -214,7 +214,8 @@ def test_ankles_and_wrists_sit_on_their_own_side(synthetic_lip, side):
         for joints, label in zip(keypoints, labels):
             if np.isnan(joints[joint, 0]) or joints[joint, 2] == 1:
                 continue
-            radius = max(3, int(0.5 * _head_size(joints))) if not np.isnan(joints[body.NECK, 0]) else 6
+            head_size = _head_size(joints)
+            radius = 6 if np.isnan(head_size) else max(3, int(0.5 * head_size))
             own_count = _near(label, joints[joint], own, radius)
             total += 1
             agree += own_count > 0 and own_count > _near(label, joints[joint], other, radius)
@@ -336,3 +337,27 @@ def test_a_failure_midway_leaves_no_output(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         synthesize_lip(tmp_path / 'out', train=3, val=1, test=1, workers=1)
     assert list(tmp_path.iterdir()) == []             # neither the output nor a temporary folder
+
+
+# ------------------------------------------------------------------------------ statistics module
+
+def test_statistics_of_the_real_val_csv(real_lip_dir):
+    from lip_toolkit.synthetic.stats import describe_pose_csv
+    stats = describe_pose_csv(real_lip_dir / 'lip_val_set.csv')
+    # Counts from lip-facts.md: 11,920 occluded and 15,552 nan joints of 160,000.
+    assert stats['rows'] == 10000
+    assert stats['occluded'] == pytest.approx(11920 / 160000)
+    assert stats['unlabelled'] == pytest.approx(15552 / 160000)
+    assert stats['min_coordinate'] == 1.0
+    assert set(stats['per_joint_unlabelled']) == set(stats['per_joint_occluded']) and len(stats['per_joint_occluded']) == 16
+
+
+def test_statistics_command_prints_a_table_and_one_line_errors(synthetic_lip, tmp_path, capsys):
+    from lip_toolkit.synthetic.stats import main
+    csv_path = Path(synthetic_lip) / 'TrainVal_pose_annotations' / 'lip_val_set.csv'
+    assert main([str(csv_path)]) == 0
+    out = capsys.readouterr().out
+    assert 'unlabelled %' in out and 'l_wrist nan % / v=1 %' in out and f'\n{"rows".ljust(1)}' in out
+    assert main([str(tmp_path / 'missing.csv')]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith('error: ') and 'missing.csv' in err and err.count('\n') == 1

@@ -7,7 +7,7 @@ shading, blur, noise and JPEG compression sit on top.
 """
 import colorsys
 import functools
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -16,6 +16,10 @@ from . import body
 
 _SKIN_CLASSES = (body.FACE, body.LEFT_ARM, body.RIGHT_ARM, body.LEFT_LEG, body.RIGHT_LEG)
 _OCCLUDER_INDEX = 20  # colour slot for occluding objects (label 0, but not scenery)
+_BYSTANDER_OFFSET = 21  # colour slots 21 + class id for a person standing behind (label 0)
+# Classes that may carry printed patterns (stripes, checks); skin, hair and lenses stay plain.
+_PATTERNED = frozenset([body.HAT, body.GLOVE, body.UPPER_CLOTHES, body.DRESS, body.COAT, body.SOCKS, body.PANTS,
+                        body.JUMPSUIT, body.SCARF, body.SKIRT, body.LEFT_SHOE, body.RIGHT_SHOE, _OCCLUDER_INDEX])
 
 
 def _hsv(h: float, s: float, v: float) -> np.ndarray:
@@ -126,14 +130,30 @@ def _pattern(rng: np.random.Generator, cols: np.ndarray, rows: np.ndarray) -> np
 
 
 def colourize(rng: np.random.Generator, labels: np.ndarray, owners: np.ndarray,
-              face_marks: List[Tuple[np.ndarray, float]], scale: float) -> np.ndarray:
-    """Render the RGB uint8 image for a painted label/owner map."""
+              face_marks: List[Tuple[np.ndarray, float]], scale: float,
+              bystander: Optional[Tuple[np.ndarray, np.ndarray]] = None) -> np.ndarray:
+    """Render the RGB uint8 image for a painted label/owner map.
+
+    Args:
+        rng: the image's generator.
+        labels: (H, W) LIP class ids of the person.
+        owners: (H, W) body-part owners (0 = scenery) from the same painting.
+        face_marks: (pixel centre, radius in body units) of eyes and mouth.
+        scale: pixels per body unit.
+        bystander: optional (labels, owners) of another person standing behind (drawn where ``owners`` is 0,
+            in colours of their own; they stay background in the labels).
+    """
     height, width = labels.shape
     image = background(rng, height, width)
     palette = part_palette(rng)
     slots = labels.astype(np.int64)
     slots[(owners == body.OWN_OCCLUDER)] = _OCCLUDER_INDEX
     person = owners > 0
+    if bystander is not None:
+        palette = np.concatenate([palette, part_palette(rng)])
+        behind = (~person) & (bystander[1] > 0)
+        slots[behind] = _BYSTANDER_OFFSET + bystander[0][behind]
+        person = person | behind
     fine = cv2.GaussianBlur(_noise(rng, height, width), (0, 0), 1.0)
     present = np.unique(slots[person])
     amplitude = np.zeros(len(palette), np.float32)
@@ -141,8 +161,8 @@ def colourize(rng: np.random.Generator, labels: np.ndarray, owners: np.ndarray,
     colours = palette[slots]
     colours += (amplitude[slots] * fine)[..., None]
     for slot in present:
-        if slot in _SKIN_CLASSES or rng.random() < 0.45:
-            continue                                 # plain cloth and skin
+        if int(slot) % _BYSTANDER_OFFSET not in _PATTERNED or rng.random() < 0.45:
+            continue                                 # plain cloth, skin, hair
         rows, cols = np.nonzero(slots == slot)
         mix = _pattern(rng, cols.astype(np.float32), rows.astype(np.float32))
         second = _random_colour(rng).astype(np.float32)
@@ -156,11 +176,14 @@ def colourize(rng: np.random.Generator, labels: np.ndarray, owners: np.ndarray,
                        tuple(float(c) for c in palette[body.FACE] * 0.35), -1)
     # Shade: soft light across the image and darker seams where parts meet.
     image *= (1.0 + _low_frequency(rng, height, width, 3) * rng.uniform(0.05, 0.25))[..., None]
-    seams = np.zeros((height, width), np.float32)
-    seams[:, 1:] += (owners[:, 1:] != owners[:, :-1]) | (labels[:, 1:] != labels[:, :-1])
-    seams[1:, :] += (owners[1:, :] != owners[:-1, :]) | (labels[1:, :] != labels[:-1, :])
-    seams = cv2.GaussianBlur(np.minimum(seams, 1.0), (0, 0), float(rng.uniform(0.6, 1.5)))
-    image *= (1.0 - seams * rng.uniform(0.1, 0.5))[..., None]
+    edges = np.zeros((height, width), np.float32)
+    edges[:, 1:] += (owners[:, 1:] != owners[:, :-1]) | (slots[:, 1:] != slots[:, :-1])
+    edges[1:, :] += (owners[1:, :] != owners[:-1, :]) | (slots[1:, :] != slots[:-1, :])
+    edges = np.minimum(edges, 1.0)
+    seams = cv2.GaussianBlur(edges, (0, 0), float(rng.uniform(0.6, 1.5))) * rng.uniform(0.1, 0.5)
+    # A broad, faint darkening towards outlines gives limbs and torso some roundness.
+    seams += cv2.GaussianBlur(edges, (0, 0), float(rng.uniform(2.5, 5.0))) * rng.uniform(0.3, 1.0)
+    image *= (1.0 - np.minimum(seams, 0.7))[..., None]
     image = cv2.GaussianBlur(image, (0, 0), float(rng.uniform(0.3, 0.9)))
     # Grey sensor noise: JPEG's chroma subsampling would wash colour noise out anyway.
     image += (_noise(rng, height, width) * np.float32(rng.uniform(1.0, 6.0)))[..., None]
