@@ -185,6 +185,15 @@ def colourize(rng: np.random.Generator, labels: np.ndarray, owners: np.ndarray,
     seams += cv2.GaussianBlur(edges, (0, 0), float(rng.uniform(2.5, 5.0))) * rng.uniform(0.3, 1.0)
     image *= (1.0 - np.minimum(seams, 0.7))[..., None]
     image = cv2.GaussianBlur(image, (0, 0), float(rng.uniform(0.3, 0.9)))
+    # Photo defects seen in LIP: colour casts, black-and-white pictures, low-resolution upscales.
+    image *= rng.uniform(0.85, 1.15, 3).astype(np.float32)
+    if rng.random() < 0.04:
+        image[:] = image.mean(axis=2, keepdims=True)
+    if rng.random() < 0.1:
+        factor = rng.uniform(0.35, 0.7)
+        small = cv2.resize(image, (max(8, int(width * factor)), max(8, int(height * factor))),
+                           interpolation=cv2.INTER_AREA)
+        image = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
     # Grey sensor noise: JPEG's chroma subsampling would wash colour noise out anyway.
     image += (_noise(rng, height, width) * np.float32(rng.uniform(1.0, 6.0)))[..., None]
     return np.clip(image, 0, 255).astype(np.uint8)

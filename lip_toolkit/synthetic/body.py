@@ -128,15 +128,24 @@ def sample_person(rng: np.random.Generator) -> Person:
                                  or (across and not facing_front and rng.random() < 0.9)
                                  or rng.random() < 0.04)
 
-    walking = rng.random() < 0.25
+    legs = rng.choice(['standing', 'walking', 'sitting'], p=[0.67, 0.25, 0.08])
     for side, sign in (('L', left_sign), ('R', -left_sign)):
         hip = joints[L_HIP if side == 'L' else R_HIP]
-        abduct = rng.uniform(-0.35, 0.9) if walking else rng.uniform(-0.12, 0.35)
+        if legs == 'walking':
+            abduct, knee_bend = rng.uniform(-0.35, 0.9), rng.uniform(-0.3, 1.2)
+            thigh_len, shin_len = rng.uniform(0.7, 1.0), rng.uniform(0.75, 1.0)
+        elif legs == 'sitting':                      # thighs point at the camera: short, knees apart
+            abduct, knee_bend = rng.uniform(-0.2, 1.0), rng.uniform(-0.6, 0.6)
+            thigh_len, shin_len = rng.uniform(0.2, 0.55), rng.uniform(0.8, 1.0)
+        else:
+            abduct, knee_bend = rng.uniform(-0.12, 0.35), rng.uniform(-0.15, 0.3)
+            thigh_len, shin_len = rng.uniform(0.88, 1.0), rng.uniform(0.9, 1.0)
         thigh_dir = _rot(down, sign * abduct)
-        knee_bend = rng.uniform(-0.3, 1.2) if walking else rng.uniform(-0.15, 0.3)
         shin_dir = _rot(thigh_dir, knee_bend * rng.choice([-1, 1]))
-        knee = hip + thigh_dir * 0.88 * rng.uniform(0.7 if walking else 0.88, 1.0)
-        ankle = knee + shin_dir * 0.86 * rng.uniform(0.75 if walking else 0.9, 1.0)
+        if legs == 'sitting':
+            shin_dir = _rot(down, sign * rng.uniform(-0.3, 0.4))
+        knee = hip + thigh_dir * 0.88 * thigh_len
+        ankle = knee + shin_dir * 0.86 * shin_len
         joints[L_KNEE if side == 'L' else R_KNEE] = knee
         joints[L_ANKLE if side == 'L' else R_ANKLE] = ankle
         # Feet point at the camera when square to it, sideways when turned.
