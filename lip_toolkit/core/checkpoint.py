@@ -94,10 +94,9 @@ class _LoadedHistoryBuffer(HistoryBuffer):
 
 def _numpy_globals() -> List[Tuple[Any, str]]:
     """numpy arrays, dtypes and scalars, under the names numpy 1.x (``numpy.core``) and 2.x (``numpy._core``) use."""
-    try:
-        from numpy.core.multiarray import _reconstruct, scalar
-    except ImportError:  # numpy 2 without the numpy.core alias
-        from numpy._core.multiarray import _reconstruct, scalar
+    # The very functions numpy's own pickles call, whatever module numpy keeps them in (no deprecated import).
+    _reconstruct = np.zeros(1).__reduce__()[0]
+    scalar = np.float64(0).__reduce__()[0]
     entries = [(np.ndarray, 'numpy.ndarray'), (np.dtype, 'numpy.dtype')]
     for core in ('numpy.core', 'numpy._core'):
         entries += [(_reconstruct, f'{core}.multiarray._reconstruct'), (scalar, f'{core}.multiarray.scalar')]
@@ -316,7 +315,7 @@ def load_checkpoint(model: torch.nn.Module, path, map_location='cpu', strict: bo
 # mmengine: loading (Runner.resume, load_from, init_cfg Pretrained) and saving
 # --------------------------------------------------------------------------------------------------------------
 def load_from_local_safe(filename, map_location=None) -> dict:
-    """mmengine ``CheckpointLoader`` handler for local paths (registered by :func:`install_mmengine_checkpoint_loader`)."""
+    """mmengine ``CheckpointLoader`` handler for local paths (see :func:`install_mmengine_checkpoint_loader`)."""
     return safe_load(filename, map_location=map_location)
 
 
