@@ -132,6 +132,20 @@ def test_train_drops_rows_without_joints_and_test_split_has_no_keypoints(tmp_pat
     assert packed['data_samples'].img_path.endswith('t0.jpg')
 
 
+def test_relative_data_root_and_overrides(tmp_path, monkeypatch):
+    tiny_tree(tmp_path / 'data' / 'LIP')
+    monkeypatch.chdir(tmp_path)
+    train = build(data_root='data/LIP', split='train')
+    assert train.get_data_info(0)['img_path'] == str(tmp_path / 'data/LIP/TrainVal_images/train_images/0_1.jpg')
+    (tmp_path / 'ids.txt').write_text('2_1\n')
+    test = build(data_root='data/LIP', split='test', img_dir='TrainVal_images/train_images',
+                 id_file=str(tmp_path / 'ids.txt'))
+    assert len(test) == 1 and test.get_data_info(0)['bbox'].tolist() == [[0, 0, 20, 20]]
+    explicit = build(split='train', ann_file=str(tmp_path / 'data/LIP/TrainVal_pose_annotations/lip_train_set.csv'),
+                     img_dir=str(tmp_path / 'data/LIP/TrainVal_images/train_images'))
+    assert len(explicit) == 2
+
+
 def test_synthetic_release_loads_all_splits(synthetic_lip):
     counts = {split: len(build(data_root=str(synthetic_lip), split=split)) for split in ('val', 'test')}
     assert counts == {'val': 24, 'test': 8}

@@ -103,13 +103,14 @@ class LIPPoseDataset(BaseCocoStyleDataset):
         if ann_file is None or img_dir is None or (split == 'test' and id_file is None):
             csv, found_img_dir, found_id_file = find_lip_pose_files(data_root, split)
         self.split = split
-        self.id_file = _under(data_root, id_file) if id_file else found_id_file
-        ann_path = _under(data_root, ann_file) if ann_file else csv
-        image_dir = _under(data_root, img_dir) if img_dir else found_img_dir
+        # Absolute paths: BaseDataset would join a relative one with data_root a second time.
+        self.id_file = _absolute(_under(data_root, id_file) if id_file else found_id_file)
+        ann_path = _absolute(_under(data_root, ann_file) if ann_file else csv)
+        image_dir = _absolute(_under(data_root, img_dir) if img_dir else found_img_dir)
         super().__init__(
-            ann_file='' if split == 'test' else str(ann_path),
+            ann_file='' if split == 'test' else ann_path,
             data_root=data_root,
-            data_prefix=dict(img=str(image_dir)),
+            data_prefix=dict(img=image_dir),
             test_mode=split != 'train' if test_mode is None else test_mode,
             **kwargs)
 
@@ -152,6 +153,10 @@ class LIPPoseDataset(BaseCocoStyleDataset):
                 info['raw_ann_info']['lip_keypoints'] = joints.copy()
             data_list.append(info)
         return data_list
+
+
+def _absolute(path) -> str:
+    return None if path is None else os.path.abspath(path)
 
 
 def _under(root, path) -> Path:
