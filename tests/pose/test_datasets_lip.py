@@ -144,6 +144,9 @@ def test_relative_data_root_and_overrides(tmp_path, monkeypatch):
     explicit = build(split='train', ann_file=str(tmp_path / 'data/LIP/TrainVal_pose_annotations/lip_train_set.csv'),
                      img_dir=str(tmp_path / 'data/LIP/TrainVal_images/train_images'))
     assert len(explicit) == 2
+    elsewhere = build(data_root=str(tmp_path), split='test', img_dir='data/LIP/TrainVal_images/train_images',
+                      id_file='ids.txt')  # no Testing_images folder needed when both are given
+    assert len(elsewhere) == 1
 
 
 def test_synthetic_release_loads_all_splits(synthetic_lip):

@@ -40,14 +40,16 @@ def find_lip_pose_files(data_root, split: str) -> Tuple[Optional[Path], Path, Op
     """
     if split not in SPLITS:
         raise LipToolkitError(f'unknown LIP split {split!r}; expected one of {", ".join(SPLITS)}')
-    root = Path(data_root)
-    if split == 'test':
-        image_dir = _find(root, 'Testing_images', 'testing_images', want_dir=True)
-        id_file = _find(root, 'Testing_images', 'test_id.txt', want_dir=False)
-        return None, image_dir, id_file
-    csv = _find(root, 'TrainVal_pose_annotations', f'lip_{split}_set.csv', want_dir=False)
-    image_dir = _find(root, 'TrainVal_images', f'{split}_images', want_dir=True)
-    return csv, image_dir, None
+    return tuple(_find(Path(data_root), *where) if where else None for where in _LAYOUT[split])
+
+
+# split -> where (top folder, name, is a folder) its CSV, image folder and id list are; None: not used.
+_LAYOUT = {
+    'train': (('TrainVal_pose_annotations', 'lip_train_set.csv', False), ('TrainVal_images', 'train_images', True),
+              None),
+    'val': (('TrainVal_pose_annotations', 'lip_val_set.csv', False), ('TrainVal_images', 'val_images', True), None),
+    'test': (None, ('Testing_images', 'testing_images', True), ('Testing_images', 'test_id.txt', False)),
+}
 
 
 def _find(root: Path, top: str, name: str, want_dir: bool) -> Path:
@@ -99,14 +101,20 @@ class LIPPoseDataset(BaseCocoStyleDataset):
             if reserved in kwargs:
                 raise LipToolkitError(f'LIPPoseDataset does not take {reserved!r}; use data_root, split, '
                                       'ann_file, img_dir or id_file')
-        csv, found_img_dir, found_id_file = None, None, None
-        if ann_file is None or img_dir is None or (split == 'test' and id_file is None):
-            csv, found_img_dir, found_id_file = find_lip_pose_files(data_root, split)
+        if split not in SPLITS:
+            find_lip_pose_files(data_root, split)  # raises the error naming the splits
         self.split = split
         # Absolute paths: BaseDataset would join a relative one with data_root a second time.
-        self.id_file = _absolute(_under(data_root, id_file) if id_file else found_id_file)
-        ann_path = _absolute(_under(data_root, ann_file) if ann_file else csv)
-        image_dir = _absolute(_under(data_root, img_dir) if img_dir else found_img_dir)
+        located = []
+        for given, where in zip((ann_file, img_dir, id_file), _LAYOUT[split]):
+            if given:
+                path = _under(data_root, given)
+            elif where:
+                path = _find(Path(data_root), *where)
+            else:
+                path = None
+            located.append(_absolute(path))
+        ann_path, image_dir, self.id_file = located
         super().__init__(
             ann_file='' if split == 'test' else ann_path,
             data_root=data_root,
