@@ -90,7 +90,10 @@ class PoseFixHead(IntegralRegressionHead):
         self.heatmap_loss_weight = heatmap_loss_weight
 
     def loss(self, feats, batch_data_samples, train_cfg: dict = {}) -> dict:
-        logits = self.simplebaseline_head(feats) if self.simplebaseline_head is not None else feats[-1]
+        if self.simplebaseline_head is not None:
+            logits = self.simplebaseline_head(feats)
+        else:
+            logits = feats[-1] if self.final_layer is None else self.final_layer(feats[-1])
         heatmaps = self._flat_softmax(logits * self.beta)
         coords = torch.cat([self._linear_expectation(heatmaps, self.linspace_x),
                             self._linear_expectation(heatmaps, self.linspace_y)], dim=-1)

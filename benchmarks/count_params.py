@@ -1,0 +1,70 @@
+"""Count the parameters of the model zoo's configs and print them beside the published reference numbers.
+
+Usage::
+
+    python benchmarks/count_params.py --track pose            # the table of docs/pose_models.md
+    python benchmarks/count_params.py --track pose --markdown
+
+Each model is built from its config exactly as training builds it (ImageNet ``init_cfg`` dropped: nothing is
+read or downloaded) and its trainable and non-trainable parameters are summed (buffers such as BN statistics are
+not parameters). Each track is a list of rows ``(config, reference millions or None, source of the reference)``;
+add a track by adding a list to ``TRACKS``.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# HRNet paper (Sun et al., CVPR 2019) Table 1: HRNet-W32 28.5M; SimpleBaseline ResNet-152 68.6M, the network
+# PoseFix uses (its conv1 takes 16 more input channels: 16 x 64 x 7 x 7 = 0.05M).
+POSE_ROWS = [
+    ('configs/pose/hrnet/td-hm_hrnet-w32_8xb32-210e_lip-384x288.py', 28.5, 'HRNet paper, Table 1 (W32)'),
+    ('configs/pose/hrnet/td-hm_hrnet-w32_8xb32-210e_lip-trainval-coco-aic-512x384.py', 28.5,
+     'HRNet paper, Table 1 (W32)'),
+    ('configs/pose/mspn/td-hm_4xmspn50_8xb32-210e_lip-coco-384x288.py', None, 'not published (MSPN paper, README)'),
+    ('configs/pose/mspn/td-hm_4xmspn50_8xb32-210e_lip-trainval-coco-aic-512x384.py', None,
+     'not published (MSPN paper, README)'),
+    ('configs/pose/posefix/posefix_res152_8xb16-140e_lip-coco-384x288.py', 68.6,
+     'SimpleBaseline R-152 (HRNet paper, Table 1) + 0.05M conv1'),
+    ('configs/demo/pose_hrnet-tiny_lip-128x96.py', None, 'tiny demo model'),
+    ('configs/demo/pose_posefix-tiny_lip-128x96.py', None, 'tiny demo model'),
+]
+
+TRACKS = {'pose': POSE_ROWS}
+
+
+def count_pose_params(config: str) -> int:
+    """Parameters of the model an MMPose config builds."""
+    from lip_toolkit.pose.inference import _as_config, build_pose_model
+    model = build_pose_model(_as_config(str(REPO_ROOT / config)), device='cpu')
+    return sum(p.numel() for p in model.parameters())
+
+
+COUNTERS = {'pose': count_pose_params}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--track', choices=sorted(TRACKS), required=True)
+    parser.add_argument('--markdown', action='store_true', help='print a markdown table')
+    args = parser.parse_args(argv)
+    rows = []
+    for config, reference, source in TRACKS[args.track]:
+        millions = COUNTERS[args.track](config) / 1e6
+        rows.append((Path(config).name, millions, reference, source))
+    if args.markdown:
+        print('| config | parameters (M) | reference (M) | reference source |')
+        print('|---|---:|---:|---|')
+        for name, millions, reference, source in rows:
+            print(f'| `{name}` | {millions:.2f} | {"-" if reference is None else f"{reference:.1f}"} | {source} |')
+    else:
+        width = max(len(r[0]) for r in rows)
+        for name, millions, reference, source in rows:
+            ref = '-' if reference is None else f'{reference:.1f}'
+            print(f'{name:<{width}}  {millions:8.2f}M  ref {ref:>6}  {source}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

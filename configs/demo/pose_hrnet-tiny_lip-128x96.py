@@ -1,0 +1,49 @@
+# Tiny HRNet for the demo and the tests: the code path of td-hm_hrnet-w32_8xb32-210e_lip-384x288 (HRNet, 4 stages,
+# HeatmapHead, MSRA heatmaps, flip test) with 1 block per branch, 8-64 channels and a 128x96 input, so that it
+# trains on synthetic LIP on a CPU in minutes. Point it at data with --cfg-options data_root=... or
+# train_dataloader.dataset.data_root=... (and val_/test_dataloader).
+# Target: none (synthetic data); tests/pose/test_learning.py states what it reaches.
+_base_ = ['../_base_/pose_hrnet_w32.py']
+
+train_cfg = dict(max_epochs=40, val_interval=40)
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
+param_scheduler = [
+    dict(type='LinearLR', begin=0, end=50, start_factor=0.01, by_epoch=False),
+    dict(type='MultiStepLR', begin=0, end=40, milestones=[30], gamma=0.1, by_epoch=True),
+]
+auto_scale_lr = dict(base_batch_size=16)
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=40, save_best=None, max_keep_ckpts=1))
+custom_hooks = []
+
+codec = dict(type='MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=1)
+model = dict(
+    backbone=dict(
+        extra=dict(
+            stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(1, ), num_channels=(8, )),
+            stage2=dict(num_modules=1, num_branches=2, block='BASIC', num_blocks=(1, 1), num_channels=(16, 32)),
+            stage3=dict(num_modules=1, num_branches=3, block='BASIC', num_blocks=(1, 1, 1),
+                        num_channels=(16, 32, 64)),
+            stage4=dict(num_modules=1, num_branches=4, block='BASIC', num_blocks=(1, 1, 1, 1),
+                        num_channels=(16, 32, 64, 64))),
+        init_cfg=None),
+    head=dict(in_channels=16, decoder=codec))
+
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomBBoxTransform', shift_prob=0),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs'),
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='PackPoseInputs'),
+]
+train_dataloader = dict(batch_size=16, num_workers=0, persistent_workers=False,
+                        dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(batch_size=16, num_workers=0, persistent_workers=False, dataset=dict(pipeline=val_pipeline))
+test_dataloader = val_dataloader
