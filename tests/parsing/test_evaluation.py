@@ -158,3 +158,25 @@ def test_table_lists_every_class_and_the_summary():
     table = format_miou_table(scores).splitlines()
     assert len(table) == 1 + 20 + 1 + 3
     assert table[-3].split() == ['mIoU', '12.35'] and table[1].split() == ['Background', '1.00']
+
+
+def _run_benchmark(argv):
+    import importlib.util
+    from lip_toolkit.core.paths import REPO_ROOT
+    spec = importlib.util.spec_from_file_location('bench_miou', REPO_ROOT / 'benchmarks' / 'bench_miou.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main(argv)
+
+
+def test_benchmark_prints_both_figures(tmp_path, capsys):
+    _run_benchmark(['--pairs', '40', '--data', str(tmp_path), '--repeat', '1'])
+    out = capsys.readouterr().out
+    assert 'one-process decode only' in out and 'lip-toolkit scorer' in out and 'ratio scorer/decode' in out
+    assert len(list((tmp_path / 'gt').glob('*.png'))) == 40
+
+
+@pytest.mark.slow
+def test_benchmark_meets_speed_target(tmp_path):
+    """10,000 LIP-sized pairs: the scorer on all CPUs within 0.75 x one-process decode (needs a quiet machine)."""
+    assert _run_benchmark(['--pairs', '10000', '--data', str(tmp_path)]) == 0
