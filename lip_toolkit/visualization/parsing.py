@@ -18,6 +18,7 @@ LEGEND_ROW_HEIGHT = 18
 LEGEND_SWATCH = 12
 LEGEND_MARGIN = 6
 _FONT_SCALE = 0.42
+LEGEND_REFERENCE_HEIGHT = 500
 
 
 def lip_classes() -> Tuple[str, ...]:
@@ -83,40 +84,44 @@ def overlay_label(image: np.ndarray, label: np.ndarray, alpha: float = 0.6) -> n
     return out
 
 
-def legend_panel(class_ids: Sequence[int], height: Optional[int] = None) -> np.ndarray:
+def legend_panel(class_ids: Sequence[int], height: Optional[int] = None, scale: float = 1.0) -> np.ndarray:
     """A white panel listing ``class_ids`` one per row: a colour swatch and the class name.
 
     Args:
         class_ids: the classes to list, in order.
         height: minimum panel height (rows that do not fit make it taller).
+        scale: size factor for rows, swatches and text (large pictures get a larger legend).
 
     Returns:
-        ``h x w x 3`` uint8 BGR panel; row ``i`` spans ``LEGEND_MARGIN + i * LEGEND_ROW_HEIGHT`` onwards and
-        its swatch starts at column ``LEGEND_MARGIN``.
+        ``h x w x 3`` uint8 BGR panel; at ``scale`` 1, row ``i`` spans ``LEGEND_MARGIN + i * LEGEND_ROW_HEIGHT``
+        onwards and its swatch starts at column ``LEGEND_MARGIN``.
     """
     import cv2
     names = lip_classes()
     table = palette_bgr()
     font = cv2.FONT_HERSHEY_SIMPLEX
-    text_width = max([cv2.getTextSize(names[i], font, _FONT_SCALE, 1)[0][0] for i in class_ids] or [0])
-    width = LEGEND_MARGIN * 3 + LEGEND_SWATCH + text_width
-    needed = LEGEND_MARGIN * 2 + LEGEND_ROW_HEIGHT * len(class_ids)
+    margin, row_height, swatch = (int(round(v * scale)) for v in (LEGEND_MARGIN, LEGEND_ROW_HEIGHT, LEGEND_SWATCH))
+    font_scale, text_thickness = _FONT_SCALE * scale, max(1, int(round(scale)))
+    text_width = max([cv2.getTextSize(names[i], font, font_scale, text_thickness)[0][0] for i in class_ids] or [0])
+    width = margin * 3 + swatch + text_width
+    needed = margin * 2 + row_height * len(class_ids)
     panel = np.full((max(needed, height or 0), width, 3), 255, dtype=np.uint8)
     for row, class_id in enumerate(class_ids):
-        top = LEGEND_MARGIN + row * LEGEND_ROW_HEIGHT
-        swatch_top = top + (LEGEND_ROW_HEIGHT - LEGEND_SWATCH) // 2
-        cv2.rectangle(panel, (LEGEND_MARGIN, swatch_top),
-                      (LEGEND_MARGIN + LEGEND_SWATCH - 1, swatch_top + LEGEND_SWATCH - 1),
+        top = margin + row * row_height
+        swatch_top = top + (row_height - swatch) // 2
+        cv2.rectangle(panel, (margin, swatch_top), (margin + swatch - 1, swatch_top + swatch - 1),
                       tuple(int(c) for c in table[class_id]), -1)
-        baseline = top + LEGEND_ROW_HEIGHT // 2 + 5
-        cv2.putText(panel, names[class_id], (LEGEND_MARGIN * 2 + LEGEND_SWATCH, baseline), font, _FONT_SCALE,
-                    (20, 20, 20), 1, cv2.LINE_AA)
+        baseline = top + row_height // 2 + int(round(5 * scale))
+        cv2.putText(panel, names[class_id], (margin * 2 + swatch, baseline), font, font_scale, (20, 20, 20),
+                    text_thickness, cv2.LINE_AA)
     return panel
 
 
 def attach_legend(picture: np.ndarray, class_ids: Sequence[int]) -> np.ndarray:
     """Place a legend of ``class_ids`` to the right of ``picture``; pads with white where heights differ."""
-    panel = legend_panel(class_ids, height=picture.shape[0])
+    # Rows of 18 px suit LIP-sized images; a legend beside a large photo grows with it.
+    scale = max(1.0, picture.shape[0] / LEGEND_REFERENCE_HEIGHT)
+    panel = legend_panel(class_ids, height=picture.shape[0], scale=scale)
     height = max(picture.shape[0], panel.shape[0])
     canvas = np.full((height, picture.shape[1] + panel.shape[1], 3), 255, dtype=np.uint8)
     canvas[:picture.shape[0], :picture.shape[1]] = picture

@@ -78,3 +78,9 @@ def test_values_outside_lip_are_refused_with_the_pixel():
     label[7, 3] = 42
     with pytest.raises(LipToolkitError, match=r'42 at pixel \(3, 7\) is not a LIP class'):
         colorize_label(label)
+
+
+def test_legend_grows_with_large_pictures():
+    small = render_parsing(None, label_with([0, 5], shape=(100, 50)))
+    large = render_parsing(None, label_with([0, 5], shape=(2000, 50)))
+    assert large.shape[1] - 50 >= 3 * (small.shape[1] - 50)  # legend width scales with the height (x4)

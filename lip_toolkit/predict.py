@@ -1,0 +1,205 @@
+"""Run a LIP model on your own images: keypoints (JSON + LIP CSV) or parsing PNGs, plus overlay pictures.
+
+This is the API behind ``lip-toolkit predict``. Images may be any size and any common format (see
+:func:`lip_toolkit.core.image_io.read_image_bgr`); each image is one person, as in LIP (the person box is the
+whole image). The model runs through the same predictors ``evaluate`` uses
+(:class:`~lip_toolkit.pose.inference.PoseHeatmapPredictor`,
+:class:`~lip_toolkit.parsing.inference.ParsingLogitPredictor`), so a picture predicted here gets exactly the
+numbers the evaluation would give it.
+
+Output layout (every file written atomically: complete or absent)::
+
+    OUT/keypoints.csv             pose: one LIP CSV row per image (``<stem>.jpg,x0,y0,...,x15,y15``, integers)
+    OUT/keypoints/<stem>.json     pose: joints in original pixels (floats) with names and confidences
+    OUT/parsing/<stem>.png        parsing: label map, pixel = class id (paletted PNG with the LIP colours)
+    OUT/overlays/<stem>.png       skeleton, or colour-coded parsing with a legend, drawn on the image
+"""
+import functools
+import json
+import warnings
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from .core.errors import LipToolkitError
+
+#: Parsing: images whose longer side exceeds this are predicted on a downscaled copy and the labels scaled
+#: back (nearest neighbour). The model sees a few hundred pixels anyway; full-size logits of a 12-megapixel
+#: photo would need about 1 GB per image.
+PARSING_MAX_SIDE = 1600
+
+
+def _unique_stems(paths: Sequence[Path]) -> None:
+    seen: Dict[str, Path] = {}
+    for path in paths:
+        if path.stem in seen:
+            raise LipToolkitError(f'two inputs share the name {path.stem!r} ({seen[path.stem]} and {path}); '
+                                  f'outputs are named after it, so rename one', path)
+        seen[path.stem] = path
+
+
+def _chunks(items: list, size: int) -> List[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+class _PosePredictor:
+    """Pose from one config + checkpoint, or from an ensemble file."""
+
+    def __init__(self, config, checkpoint, flip, device, cfg_options):
+        from .pose.inference import PoseHeatmapPredictor
+        self.predictor = PoseHeatmapPredictor.from_config(config, checkpoint, flip=flip, device=device,
+                                                          cfg_options=cfg_options)
+
+    def __call__(self, images):
+        batch = self.predictor.predict(images)
+        return batch.keypoints, batch.scores
+
+
+class _ParsingPredictor:
+    def __init__(self, config, checkpoint, flip, scales, device, cfg_options, batch_size):
+        from .parsing.inference import ParsingLogitPredictor
+        self.predictor = ParsingLogitPredictor.from_config(config, checkpoint, device=device,
+                                                           cfg_options=cfg_options, flip=flip, scales=scales,
+                                                           batch_size=batch_size)
+
+    def __call__(self, images):
+        return [logits.argmax(axis=0).astype(np.uint8) for logits in self.predictor(images)]
+
+
+def _shrunk(image: np.ndarray, max_side: int) -> np.ndarray:
+    import cv2
+    height, width = image.shape[:2]
+    ratio = max_side / max(height, width)
+    if ratio >= 1:
+        return image
+    size = (max(1, int(round(width * ratio))), max(1, int(round(height * ratio))))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def _labels_at(labels: np.ndarray, shape) -> np.ndarray:
+    import cv2
+    if labels.shape == tuple(shape):
+        return labels
+    return cv2.resize(labels, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
+
+
+def _pose_json(path: Path, image: np.ndarray, keypoints: np.ndarray, scores: np.ndarray) -> str:
+    """The per-image JSON text: image facts, then one joint a line (name, x, y in original pixels, score).
+
+    Coordinates are the model's, unclipped: a joint predicted outside the picture keeps its position (the LIP
+    CSV clips negatives to 0, as a submission must).
+    """
+    from .visualization.pose import LIP_JOINT_NAMES
+
+    def number(value, digits):
+        return None if not np.isfinite(value) else round(float(value), digits)
+    joints = [json.dumps({'name': name, 'x': number(x, 2), 'y': number(y, 2), 'score': number(score, 4)})
+              for name, (x, y), score in zip(LIP_JOINT_NAMES, keypoints, scores)]
+    header = {'image': path.name, 'width': int(image.shape[1]), 'height': int(image.shape[0])}
+    head = json.dumps(header)[:-1]  # open the object to append the joints
+    return head + ', "joints": [\n  ' + ',\n  '.join(joints) + '\n]}\n'
+
+
+def _without_host_warnings(func):
+    """Hide two MMSeg warnings that every parsing model prints and that say nothing about the user's input."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', message=r'When align_corners=True')
+            warnings.filterwarnings('ignore', message=r'``build_loss`` would be deprecated')
+            return func(*args, **kwargs)
+    return wrapper
+
+
+@_without_host_warnings
+def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=None, device: Optional[str] = None,
+            flip: Optional[bool] = None, scales: Optional[Sequence[float]] = None, batch_size: int = 4,
+            overlays: bool = True, cfg_options: Optional[dict] = None) -> dict:
+    """Predict every image of ``inputs`` with a pose or parsing model and write the results to ``out_dir``.
+
+    Args:
+        inputs: image files and/or folders (a folder contributes the images directly inside it).
+        out_dir: output folder (created; files of earlier runs with the same names are replaced).
+        config: model config (path, or path under ``configs/``); its ``default_scope`` picks the track.
+        checkpoint: the weights for ``config`` (loaded safely, strictly).
+        ensemble: an ensemble file instead of ``config`` + ``checkpoint`` (not available yet; see the docs).
+        device: ``'cpu'``, ``'cuda'``, ``'cuda:N'``; default CUDA when available.
+        flip: flip test; default on for pose (as ``evaluate``), off for parsing.
+        scales: parsing test scales (factors on the config's input size), logits averaged; default ``(1.0,)``.
+        batch_size: images per forward pass.
+        overlays: also draw ``overlays/<stem>.png``.
+        cfg_options: config overrides.
+
+    Returns:
+        ``{'track', 'num_images', 'out_dir', 'csv' (pose), 'files': [per-image outputs]}``.
+
+    Raises:
+        LipToolkitError: no or unreadable inputs, two inputs with the same stem, a bad config or checkpoint.
+    """
+    from .core.image_io import collect_images, read_image_bgr, write_image
+    from .core.io import atomic_write
+    from .core.progress import info, progress
+
+    if ensemble is not None:
+        raise LipToolkitError('--ensemble is not available in this version: pass CONFIG CHECKPOINT')
+    if config is None or checkpoint is None:
+        raise LipToolkitError('give a CONFIG and a CHECKPOINT')
+    if batch_size < 1:
+        raise LipToolkitError(f'batch size must be at least 1, got {batch_size}')
+    if not Path(checkpoint).is_file():
+        raise LipToolkitError('checkpoint not found', checkpoint)
+    paths = collect_images(inputs)
+    _unique_stems(paths)
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise LipToolkitError('output exists and is not a folder', out_dir)
+
+    from .core.runner import config_track, load_config
+    cfg = load_config(config, cfg_options)
+    track = config_track(cfg, config)
+    if track == 'pose':
+        if scales is not None:
+            raise LipToolkitError('--scales applies to parsing models only')
+        model = _PosePredictor(cfg, checkpoint, True if flip is None else flip, device, None)
+    else:
+        model = _ParsingPredictor(cfg, checkpoint, bool(flip), tuple(scales or (1.0,)), device, None, batch_size)
+    info(f'{track} model {Path(str(config)).name}: {len(paths)} image(s) -> {out_dir}')
+
+    names, all_keypoints, files = [], [], []
+    for chunk in progress(_chunks(paths, batch_size), total=-(-len(paths) // batch_size), desc='predict',
+                          unit='batch'):
+        images = [read_image_bgr(path) for path in chunk]
+        if track == 'pose':
+            keypoints, scores = model(images)
+            for path, image, points, confidence in zip(chunk, images, keypoints, scores):
+                json_path = out_dir / 'keypoints' / f'{path.stem}.json'
+                with atomic_write(json_path, 'w', encoding='utf-8') as handle:
+                    handle.write(_pose_json(path, image, points, confidence))
+                record = {'image': str(path), 'keypoints': str(json_path)}
+                if overlays:
+                    from .visualization.pose import draw_pose
+                    record['overlay'] = str(write_image(out_dir / 'overlays' / f'{path.stem}.png',
+                                                        draw_pose(image, points)))
+                names.append(path.stem)  # rows are named <stem>.jpg, like LIP's ids
+                all_keypoints.append(points)
+                files.append(record)
+        else:
+            from .parsing.label_io import write_label_png
+            small = [_shrunk(image, PARSING_MAX_SIDE) for image in images]
+            for path, image, labels in zip(chunk, images, model(small)):
+                labels = _labels_at(labels, image.shape[:2])
+                png_path = out_dir / 'parsing' / f'{path.stem}.png'
+                write_label_png(png_path, labels, paletted=True)
+                record = {'image': str(path), 'parsing': str(png_path)}
+                if overlays:
+                    from .visualization.parsing import render_parsing
+                    record['overlay'] = str(write_image(out_dir / 'overlays' / f'{path.stem}.png',
+                                                        render_parsing(image, labels)))
+                files.append(record)
+
+    result = {'track': track, 'num_images': len(paths), 'out_dir': str(out_dir), 'files': files}
+    if track == 'pose':
+        from .pose.lip_csv import write_lip_pred_csv
+        result['csv'] = str(write_lip_pred_csv(out_dir / 'keypoints.csv', names, np.stack(all_keypoints)))
+    return result

@@ -1,0 +1,45 @@
+"""`lip-toolkit predict` wiring: arguments, outputs, one-line errors."""
+import shutil
+
+import pytest
+
+from lip_toolkit.cli import main
+
+PARSING_CONFIG = 'configs/demo/parsing_ce2p-aspoc_r18-tiny_30e_synthetic-96x96.py'
+
+
+@pytest.fixture(scope='module')
+def parsing_checkpoint(tmp_path_factory):
+    import torch
+
+    from lip_toolkit.core.runner import load_config
+    from lip_toolkit.parsing.inference import build_parsing_model
+    path = tmp_path_factory.mktemp('ckpt') / 'tiny.pth'
+    torch.save({'state_dict': build_parsing_model(load_config(PARSING_CONFIG), None, 'cpu').state_dict()}, path)
+    return path
+
+
+def test_predict_a_folder(real_lip_dir, parsing_checkpoint, tmp_path, capsys):
+    photos = tmp_path / 'photos'
+    photos.mkdir()
+    for path in sorted((real_lip_dir / 'images').glob('*.jpg'))[:2]:
+        shutil.copy(path, photos / path.name)
+    code = main(['predict', PARSING_CONFIG, str(parsing_checkpoint), str(photos), '--out', str(tmp_path / 'out'),
+                 '--device', 'cpu', '--scales', '1,1.25', '--batch-size', '1', '--no-overlays'])
+    assert code == 0
+    assert 'predicted label maps for 2 image(s)' in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / 'out' / 'parsing').iterdir()) == sorted(p.name.replace(
+        '.jpg', '.png') for p in photos.iterdir())
+    assert not (tmp_path / 'out' / 'overlays').exists()
+
+
+def test_usage_and_input_errors(parsing_checkpoint, tmp_path, capsys):
+    assert main(['predict', PARSING_CONFIG, str(parsing_checkpoint), '--out', str(tmp_path / 'o')]) == 2
+    assert 'at least one image' in capsys.readouterr().err
+    assert main(['predict', PARSING_CONFIG, str(parsing_checkpoint), str(tmp_path / 'nope.jpg'),
+                 '--out', str(tmp_path / 'o')]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith('error: ') and 'nope.jpg' in err and err.strip().count('\n') == 0
+    assert main(['predict', PARSING_CONFIG, str(parsing_checkpoint), str(tmp_path), '--scales', 'x',
+                 '--out', str(tmp_path / 'o')]) == 1
+    assert '--scales takes comma-separated numbers' in capsys.readouterr().err

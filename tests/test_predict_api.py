@@ -1,0 +1,128 @@
+"""`predict` on users' images: any format and size, the evaluation predictors' numbers, complete outputs."""
+import json
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from lip_toolkit import predict as predict_module
+from lip_toolkit.core.errors import LipToolkitError
+from lip_toolkit.core.image_io import read_image_bgr
+from lip_toolkit.predict import predict
+
+POSE_CONFIG = 'configs/demo/pose_hrnet-tiny_lip-128x96.py'
+PARSING_CONFIG = 'configs/demo/parsing_ce2p-aspoc_r18-tiny_30e_synthetic-96x96.py'
+
+
+def save_initial_weights(config, builder, path):
+    """A checkpoint of the freshly initialised model, as the tests' stand-in for trained weights."""
+    import torch
+
+    from lip_toolkit.core.runner import load_config
+    torch.manual_seed(0)
+    model = builder(load_config(config), None, 'cpu')
+    torch.save({'state_dict': model.state_dict()}, path)
+    return path
+
+
+@pytest.fixture(scope='module')
+def pose_checkpoint(tmp_path_factory):
+    from lip_toolkit.pose.inference import build_pose_model
+    return save_initial_weights(POSE_CONFIG, build_pose_model, tmp_path_factory.mktemp('pose') / 'tiny.pth')
+
+
+@pytest.fixture(scope='module')
+def parsing_checkpoint(tmp_path_factory):
+    from lip_toolkit.parsing.inference import build_parsing_model
+    return save_initial_weights(PARSING_CONFIG, build_parsing_model,
+                                tmp_path_factory.mktemp('parsing') / 'tiny.pth')
+
+
+@pytest.fixture(scope='module')
+def user_images(tmp_path_factory, real_lip_dir):
+    """A folder of the kinds of files people have: JPEG, PNG with alpha, greyscale, 16-bit, and a large one."""
+    folder = tmp_path_factory.mktemp('photos')
+    real = sorted((real_lip_dir / 'images').glob('*.jpg'))
+    shutil.copy(real[0], folder / 'plain.jpg')
+    Image.open(real[1]).convert('RGBA').save(folder / 'alpha.png')
+    Image.open(real[2]).convert('L').save(folder / 'grey.png')
+    grey16 = (np.asarray(Image.open(real[3]).convert('L')).astype(np.uint16) * 257)
+    cv2.imwrite(str(folder / 'deep.png'), grey16)
+    Image.open(real[4]).resize((700, 980)).save(folder / 'large.jpg')
+    (folder / 'notes.txt').write_text('not an image, and not picked up from a folder')
+    return folder
+
+
+def test_pose_outputs_match_the_evaluation_predictor(user_images, pose_checkpoint, tmp_path):
+    from lip_toolkit.pose.inference import PoseHeatmapPredictor
+    from lip_toolkit.pose.lip_csv import read_lip_pred_csv
+    result = predict([user_images], tmp_path / 'out', config=POSE_CONFIG, checkpoint=pose_checkpoint,
+                     device='cpu', batch_size=8)
+    stems = sorted(p.stem for p in user_images.iterdir() if p.suffix != '.txt')
+    assert result['track'] == 'pose' and result['num_images'] == 5
+    names, coords = read_lip_pred_csv(tmp_path / 'out' / 'keypoints.csv')
+    assert sorted(names) == [f'{s}.jpg' for s in stems]
+    # Two formats the model sees only through the shared reader, predicted directly by the evaluation's predictor.
+    reference = PoseHeatmapPredictor.from_config(POSE_CONFIG, pose_checkpoint, flip=True, device='cpu')
+    direct = dict(zip(('alpha', 'deep'), reference.predict(
+        [read_image_bgr(user_images / 'alpha.png'), read_image_bgr(user_images / 'deep.png')]).keypoints))
+    for name, row in zip(names, coords):
+        stem = name[:-4]
+        source = next(user_images.glob(f'{stem}.*'))
+        image = read_image_bgr(source)
+        record = json.loads((tmp_path / 'out' / 'keypoints' / f'{stem}.json').read_text())
+        assert (record['image'], record['width'], record['height']) == (source.name, image.shape[1], image.shape[0])
+        assert [j['name'] for j in record['joints']][:3] == ['R_Ankle', 'R_Knee', 'R_Hip']
+        joints = np.array([[j['x'], j['y']] for j in record['joints']])
+        # the CSV holds the same joints as integers, clipped at 0 (JSON keeps 2 decimals: allow the rounding)
+        np.testing.assert_allclose(row, np.round(np.clip(joints, 0, None)), atol=1)
+        if stem in direct:
+            np.testing.assert_allclose(joints, direct[stem], atol=0.01)
+        overlay = cv2.imread(str(tmp_path / 'out' / 'overlays' / f'{stem}.png'))
+        assert overlay.shape == image.shape
+
+
+def test_parsing_outputs_at_the_original_size(user_images, parsing_checkpoint, tmp_path, monkeypatch):
+    from lip_toolkit.parsing.inference import ParsingLogitPredictor
+    from lip_toolkit.parsing.label_io import read_label_map
+    # Exercise the downscaling of large photos on the 700 x 980 image without a slow huge one.
+    monkeypatch.setattr(predict_module, 'PARSING_MAX_SIDE', 800)
+    result = predict([user_images / 'plain.jpg', user_images / 'large.jpg', user_images / 'alpha.png'],
+                     tmp_path / 'out', config=PARSING_CONFIG, checkpoint=parsing_checkpoint, device='cpu',
+                     flip=True)
+    assert result['track'] == 'parsing' and len(result['files']) == 3
+    reference = ParsingLogitPredictor.from_config(PARSING_CONFIG, parsing_checkpoint, device='cpu', flip=True)
+    direct = dict(zip(('plain', 'alpha'), (logits.argmax(axis=0) for logits in reference(
+        [read_image_bgr(user_images / 'plain.jpg'), read_image_bgr(user_images / 'alpha.png')]))))
+    for stem in ('plain', 'large', 'alpha'):
+        source = next(user_images.glob(f'{stem}.*'))
+        image = read_image_bgr(source)
+        labels = read_label_map(tmp_path / 'out' / 'parsing' / f'{stem}.png', role='pred')
+        assert labels.shape == image.shape[:2]
+        if stem in direct:
+            np.testing.assert_array_equal(labels, direct[stem])
+        overlay = cv2.imread(str(tmp_path / 'out' / 'overlays' / f'{stem}.png'))
+        assert overlay.shape[0] >= image.shape[0] and overlay.shape[1] > image.shape[1]  # legend beside
+    assert Image.open(tmp_path / 'out' / 'parsing' / 'plain.png').mode == 'P'  # ids with LIP colours
+
+
+def test_no_overlays_and_bad_inputs(user_images, parsing_checkpoint, pose_checkpoint, tmp_path):
+    predict([user_images / 'grey.png'], tmp_path / 'bare', config=PARSING_CONFIG, checkpoint=parsing_checkpoint,
+            device='cpu', overlays=False)
+    assert not (tmp_path / 'bare' / 'overlays').exists() and (tmp_path / 'bare' / 'parsing' / 'grey.png').is_file()
+    (tmp_path / 'other').mkdir()
+    shutil.copy(user_images / 'grey.png', tmp_path / 'other' / 'grey.png')
+    common = dict(config=POSE_CONFIG, checkpoint=pose_checkpoint, device='cpu')
+    with pytest.raises(LipToolkitError, match="two inputs share the name 'grey'"):
+        predict([user_images, tmp_path / 'other'], tmp_path / 'o', **common)
+    with pytest.raises(LipToolkitError, match='notes.txt.*not an image'):
+        predict([user_images / 'notes.txt'], tmp_path / 'o', **common)
+    with pytest.raises(LipToolkitError, match='input not found'):
+        predict([tmp_path / 'missing.jpg'], tmp_path / 'o', **common)
+    with pytest.raises(LipToolkitError, match='checkpoint not found'):
+        predict([user_images], tmp_path / 'o', config=POSE_CONFIG, checkpoint=tmp_path / 'none.pth')
+    with pytest.raises(LipToolkitError, match='--scales applies to parsing'):
+        predict([user_images / 'grey.png'], tmp_path / 'o', scales=(1.0, 1.5), **common)
+    assert not (tmp_path / 'o').exists()  # nothing written for refused runs
