@@ -1,5 +1,6 @@
 """Offline scoring of PNG folders: exact numbers, the process pool, errors naming the file, JSON output."""
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -165,6 +166,7 @@ def _run_benchmark(argv):
     from lip_toolkit.core.paths import REPO_ROOT
     spec = importlib.util.spec_from_file_location('bench_miou', REPO_ROOT / 'benchmarks' / 'bench_miou.py')
     module = importlib.util.module_from_spec(spec)
+    sys.modules['bench_miou'] = module  # the pool pickles its functions by module name
     spec.loader.exec_module(module)
     return module.main(argv)
 
