@@ -1,0 +1,172 @@
+"""``lip-toolkit ensemble``: run an ensemble of checkpoints over a LIP split, for either track.
+
+:func:`run_ensemble` reads the spec (:mod:`lip_toolkit.ensemble_config`), sets up the process group for
+``--launcher``, and hands over to :func:`lip_toolkit.pose.ensemble.ensemble_pose` or
+:func:`lip_toolkit.parsing.ensemble.ensemble_parsing`. What both tracks share lives here:
+
+* the split is cut into batches first and whole batches are dealt to the ranks (``batches[rank::world]``), so
+  every image meets the models in the same batch whatever the number of processes: a 2-rank run gives
+  bit-identical predictions, hence exactly the scores of a 1-rank run;
+* per-rank sums (confusion matrices, predictions) are merged with one collective;
+* the member-vs-ensemble score table.
+"""
+import contextlib
+import json
+import shutil
+from pathlib import Path
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+from .core.errors import LipToolkitError
+
+
+def run_ensemble(ensemble=None, members: Sequence = (), refiner=None, split: str = 'val', data_root=None,
+                 out=None, device: Optional[str] = None, batch_size: int = 4, average: Optional[str] = None,
+                 flip: Optional[bool] = None, scales=None, json_out=None, launcher: str = 'none') -> dict:
+    """Run an ensemble over ``split``; write its predictions to ``out``; score it and its members with labels.
+
+    Args:
+        ensemble: ensemble file (``configs/ensembles/*.py``, ``.json``, ``.yaml``) or an ``EnsembleSpec``.
+        members: extra ``(config, checkpoint, weight)`` members (the command line's ``--member``).
+        refiner: pose: ``(config, checkpoint)`` of a PoseFix refiner, replacing the file's.
+        split: ``'val'``, ``'train'`` or ``'test'`` (no labels: predictions only).
+        data_root: LIP release folder; default the first member config's.
+        out: pose: the predictions CSV; parsing: the folder of ``<id>.png`` label maps.
+        device: ``'cpu'``, ``'cuda'``, ``'cuda:N'``; default CUDA when available.
+        batch_size: images decoded and run through every member together.
+        average, flip, scales: override the file's settings.
+        json_out: also write the result (scores of members and ensemble) as JSON.
+        launcher: ``'none'``, ``'pytorch'`` (under torchrun) or ``'slurm'``.
+
+    Returns:
+        ``{'track', 'split', 'num_images', 'members': [{'name', 'weight', <scores>}], 'ensemble': <scores>,
+        'refined': <scores> (pose with refiner), 'table', 'out'}``; scores only for a split with labels.
+    """
+    from .core.launch import init_distributed, rank_and_world
+    from .ensemble_config import EnsembleSpec, load_ensemble
+    if split not in ('train', 'val', 'test'):
+        raise LipToolkitError(f"split must be 'train', 'val' or 'test', got {split!r}")
+    if batch_size < 1:
+        raise LipToolkitError(f'batch size must be at least 1, got {batch_size}')
+    if isinstance(ensemble, EnsembleSpec):
+        spec = ensemble
+    else:
+        spec = load_ensemble(ensemble, members=members, refiner=refiner, average=average, flip=flip,
+                             scales=scales)
+    init_distributed(launcher)
+    common = dict(split=split, data_root=data_root, out=out, device=device, batch_size=batch_size)
+    if spec.track == 'pose':
+        from .pose.ensemble import ensemble_pose
+        result = ensemble_pose(spec, **common)
+    else:
+        from .parsing.ensemble import ensemble_parsing
+        result = ensemble_parsing(spec, **common)
+    if json_out is not None and rank_and_world()[0] == 0:
+        from .core.io import atomic_write
+        with atomic_write(json_out) as handle:
+            json.dump({k: v for k, v in result.items() if k != 'table'}, handle, indent=2)
+    return result
+
+
+def split_batches(items: Sequence, batch_size: int) -> List[Tuple[int, list]]:
+    """This rank's batches as ``(first index, items)``: the split in batches, dealt round-robin to ranks."""
+    from .core.launch import rank_and_world
+    rank, world = rank_and_world()
+    batches = [(start, list(items[start:start + batch_size])) for start in range(0, len(items), batch_size)]
+    return batches[rank::world]
+
+
+def all_reduce_sum(array):
+    """Sum a numpy array over all ranks (returned unchanged outside distributed runs); exact for integers."""
+    import numpy as np
+
+    from .core.launch import rank_and_world
+    if rank_and_world()[1] == 1:
+        return array
+    import torch
+    import torch.distributed as dist
+    dtype = torch.int64 if np.issubdtype(array.dtype, np.integer) else torch.float64
+    tensor = torch.from_numpy(np.ascontiguousarray(array)).to(dtype)
+    if dist.get_backend() == 'nccl':
+        tensor = tensor.cuda()
+    dist.all_reduce(tensor)
+    return tensor.cpu().numpy().astype(array.dtype)
+
+
+def all_gather_objects(obj) -> list:
+    """``[obj of rank 0, obj of rank 1, ...]`` (just ``[obj]`` outside distributed runs)."""
+    from .core.launch import rank_and_world
+    world = rank_and_world()[1]
+    if world == 1:
+        return [obj]
+    import torch.distributed as dist
+    gathered = [None] * world
+    dist.all_gather_object(gathered, obj)
+    return gathered
+
+
+@contextlib.contextmanager
+def output_directory(out_dir) -> Iterator[Optional[Path]]:
+    """The folder this rank writes its share of ``out_dir`` into; ``out_dir`` appears complete or not at all.
+
+    One process: built aside by :func:`~lip_toolkit.core.io.atomic_directory`. Several: every rank writes into
+    one hidden staging folder; after a barrier rank 0 moves it in as a whole, only if no rank failed.
+    """
+    from .core.io import atomic_directory
+    from .core.launch import rank_and_world
+    if out_dir is None:
+        yield None
+        return
+    out_dir = Path(out_dir)
+    rank, world = rank_and_world()
+    if world == 1:
+        with atomic_directory(out_dir) as tmp_dir:
+            yield Path(tmp_dir)
+        return
+    import torch.distributed as dist
+    staging = out_dir.with_name(f'.{out_dir.name}.ensemble-shards.partial')
+    if rank == 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+    dist.barrier()
+    failed = False
+    try:
+        yield staging
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        flags = all_gather_objects(failed)
+        if rank == 0:
+            if not any(flags):
+                with atomic_directory(out_dir) as tmp_dir:
+                    for entry in staging.iterdir():
+                        entry.replace(Path(tmp_dir) / entry.name)
+            shutil.rmtree(staging, ignore_errors=True)
+        dist.barrier()
+
+
+def format_member_table(rows: Sequence[Tuple[str, str, dict]], columns: Sequence[Tuple[str, str]]) -> str:
+    """A plain-text table, one line per model: ``rows`` are ``(name, weight text, scores)``, ``columns``
+    ``(title, score key)``.
+
+    Example:
+        >>> print(format_member_table([('a', '0.50', {'mIoU': 61.234}), ('ensemble', '', {'mIoU': 62.0})],
+        ...                           [('mIoU', 'mIoU')]))
+        model     weight   mIoU
+        a           0.50  61.23
+        ensemble          62.00
+    """
+    name_width = max([len('model')] + [len(name) for name, _, _ in rows])
+    weight_width = max([len('weight')] + [len(weight) for _, weight, _ in rows])
+    widths = [max(len(title), 6) for title, _ in columns]
+    head = f"{'model':<{name_width}}  {'weight':>{weight_width}}" + ''.join(
+        f'  {title:>{width}}' for (title, _), width in zip(columns, widths))
+    lines = [head]
+    for name, weight, scores in rows:
+        cells = ''.join(f'  {_cell(scores.get(key)):>{width}}' for (_, key), width in zip(columns, widths))
+        lines.append(f'{name:<{name_width}}  {weight:>{weight_width}}{cells}')
+    return '\n'.join(lines)
+
+
+def _cell(value) -> str:
+    return '-' if value is None else f'{value:.2f}'
