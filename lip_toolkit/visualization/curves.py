@@ -164,6 +164,7 @@ def plot_training_curves(work_dir, out, title: Optional[str] = None) -> Path:
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
     out = Path(out)
     suffix = out.suffix.lower().lstrip('.') or 'png'
     if suffix not in ('png', 'pdf', 'svg', 'jpg', 'jpeg'):
@@ -179,6 +180,7 @@ def plot_training_curves(work_dir, out, title: Optional[str] = None) -> Path:
             axis.plot(steps, values, label=name, marker=marker, markersize=3, linewidth=1.2)
         axis.set_title(panel_title)
         axis.set_xlabel(x_label)
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole iterations or epochs
         axis.grid(True, alpha=0.3)
         if panel_title == 'Learning rate':
             axis.ticklabel_format(axis='y', style='sci', scilimits=(-3, 3))
