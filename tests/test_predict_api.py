@@ -84,7 +84,7 @@ def test_pose_outputs_match_the_evaluation_predictor(user_images, pose_checkpoin
         assert overlay.shape == image.shape
 
 
-def test_parsing_outputs_at_the_original_size(user_images, parsing_checkpoint, tmp_path, monkeypatch):
+def test_parsing_outputs_at_the_original_size(user_images, parsing_checkpoint, tmp_path, monkeypatch, capsys):
     from lip_toolkit.parsing.inference import ParsingLogitPredictor
     from lip_toolkit.parsing.label_io import read_label_map
     # Exercise the downscaling of large photos on the 700 x 980 image without a slow huge one.
@@ -93,6 +93,7 @@ def test_parsing_outputs_at_the_original_size(user_images, parsing_checkpoint, t
                      tmp_path / 'out', config=PARSING_CONFIG, checkpoint=parsing_checkpoint, device='cpu',
                      flip=True)
     assert result['track'] == 'parsing' and len(result['files']) == 3
+    assert '3 image(s) ->' in capsys.readouterr().err  # what runs where, on stderr (silenced by --quiet)
     reference = ParsingLogitPredictor.from_config(PARSING_CONFIG, parsing_checkpoint, device='cpu', flip=True)
     direct = dict(zip(('plain', 'alpha'), (logits.argmax(axis=0) for logits in reference(
         [read_image_bgr(user_images / 'plain.jpg'), read_image_bgr(user_images / 'alpha.png')]))))

@@ -4,6 +4,7 @@ import shutil
 import pytest
 
 from lip_toolkit.cli import main
+from lip_toolkit.core.progress import set_quiet
 
 PARSING_CONFIG = 'configs/demo/parsing_ce2p-aspoc_r18-tiny_30e_synthetic-96x96.py'
 
@@ -19,15 +20,23 @@ def parsing_checkpoint(tmp_path_factory):
     return path
 
 
+@pytest.fixture(autouse=True)
+def loud_again():
+    yield
+    set_quiet(False)  # --quiet sets a process-wide flag
+
+
 def test_predict_a_folder(real_lip_dir, parsing_checkpoint, tmp_path, capsys):
     photos = tmp_path / 'photos'
     photos.mkdir()
     for path in sorted((real_lip_dir / 'images').glob('*.jpg'))[:2]:
         shutil.copy(path, photos / path.name)
-    code = main(['predict', PARSING_CONFIG, str(parsing_checkpoint), str(photos), '--out', str(tmp_path / 'out'),
+    code = main(['--quiet', 'predict', PARSING_CONFIG, str(parsing_checkpoint), str(photos), '--out', str(tmp_path / 'out'),
                  '--device', 'cpu', '--scales', '1,1.25', '--batch-size', '1', '--no-overlays'])
     assert code == 0
-    assert 'predicted label maps for 2 image(s)' in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert 'predicted label maps for 2 image(s)' in captured.out
+    assert 'image(s) ->' not in captured.err  # --quiet silences the informational line
     assert sorted(p.name for p in (tmp_path / 'out' / 'parsing').iterdir()) == sorted(p.name.replace(
         '.jpg', '.png') for p in photos.iterdir())
     assert not (tmp_path / 'out' / 'overlays').exists()
