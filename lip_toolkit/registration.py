@@ -2,7 +2,7 @@
 
 Importing mmpose costs about 6 s, so ``import lip_toolkit`` must not do it. Instead:
 
-* if mmpose / mmseg are already imported, our pose / parsing plugins are imported (registered) right away;
+* if mmpose / mmseg are already imported, our plugin modules are added to their registries' locations at once;
 * otherwise an import hook waits for ``mmpose.registry`` / ``mmseg.registry`` and then adds our packages to
   those registries' ``locations``, the mechanism the host libraries use for their own modules: the first
   ``build``/``get`` on the registry imports them.
@@ -16,8 +16,8 @@ import sys
 
 # host registry module -> our package that registers into it
 PLUGIN_PACKAGES = {
-    'mmpose.registry': 'lip_toolkit.pose',
-    'mmseg.registry': 'lip_toolkit.parsing',
+    'mmpose.registry': 'lip_toolkit.pose.plugins',
+    'mmseg.registry': 'lip_toolkit.parsing.plugins',
 }
 _REGISTRY_NAMES = ('MODELS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'KEYPOINT_CODECS', 'EVALUATOR', 'HOOKS')
 
@@ -72,6 +72,6 @@ def install_registration_hook() -> None:
 def register_all_modules(pose: bool = True, parsing: bool = True) -> None:
     """Import every plugin now (the equivalent of mmpose's ``register_all_modules``)."""
     if pose:
-        importlib.import_module('lip_toolkit.pose')
+        importlib.import_module('lip_toolkit.pose.plugins')
     if parsing:
-        importlib.import_module('lip_toolkit.parsing')
+        importlib.import_module('lip_toolkit.parsing.plugins')

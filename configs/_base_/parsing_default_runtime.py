@@ -1,6 +1,6 @@
 # Runtime shared by every parsing config: MMSeg scope, lip-toolkit's parsing plugins, epoch-based logging.
 default_scope = 'mmseg'
-custom_imports = dict(imports=['lip_toolkit.parsing'], allow_failed_imports=False)
+custom_imports = dict(imports=['lip_toolkit.parsing.plugins'], allow_failed_imports=False)
 env_cfg = dict(
     cudnn_benchmark=True,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

@@ -2,7 +2,7 @@
 # pieces (datasets/lip_pose_coco_aic.py) and LIP PCKh as the metric.
 _base_ = ['mmpose::_base_/default_runtime.py', 'datasets/lip_pose_coco_aic.py']
 
-custom_imports = dict(imports=['lip_toolkit.pose'], allow_failed_imports=False)
+custom_imports = dict(imports=['lip_toolkit.pose.plugins'], allow_failed_imports=False)
 default_scope = 'mmpose'
 
 # Keep the best checkpoint by LIP PCKh@0.5 (the "Avg." of LIP papers).

@@ -166,14 +166,18 @@ def _runner_class():
 
 def build_runner(cfg):
     """Build the Runner (MMPose's or MMSeg's registry scope) with our safe checkpoint loading."""
-    from .checkpoint import install_mmengine_checkpoint_loader
+    from .checkpoint import install_mmengine_checkpoint_loader, make_runner_checkpoints_safe
     from .launch import init_distributed
     install_mmengine_checkpoint_loader()
     init_distributed(cfg.get('launcher', 'none'), cfg.get('env_cfg', {}).get('dist_cfg', {}))
     if 'runner_type' in cfg:
         from mmengine.registry import RUNNERS
-        return RUNNERS.build(cfg)
-    return _runner_class().from_cfg(cfg)
+        runner = RUNNERS.build(cfg)
+    else:
+        runner = _runner_class().from_cfg(cfg)
+    # Loads (resume, load_from, Pretrained) go through the safe loader; saves hold no pickled callables.
+    make_runner_checkpoints_safe(runner)
+    return runner
 
 
 def train(config, work_dir=None, resume=False, amp=False, cfg_options=None, launcher='none',

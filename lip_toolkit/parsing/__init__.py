@@ -1,2 +1,1 @@
-"""The MMSeg side: importing this package registers LIP parsing datasets, metrics and models with mmseg."""
-from . import datasets, metrics, models  # noqa: F401  (registration)
+"""The MMSeg side, mirroring :mod:`lip_toolkit.pose`. Registration with mmseg is in :mod:`lip_toolkit.parsing.plugins`."""

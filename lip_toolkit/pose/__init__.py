@@ -1,2 +1,1 @@
-"""The MMPose side: importing this package registers LIP pose datasets, metrics and models with mmpose."""
-from . import datasets, metrics, models  # noqa: F401  (registration)
+"""The MMPose side. Registration with mmpose happens in :mod:`lip_toolkit.pose.plugins`."""

@@ -15,7 +15,7 @@ import numpy as np
 from ..core.errors import LipToolkitError
 from ..core.io import atomic_write
 from .lip_csv import NUM_JOINTS, image_key, read_lip_gt_csv, read_lip_pred_rows
-from .metrics import SUMMARY_KEYS, compute_lip_pckh, count_scored_images
+from .pckh import SUMMARY_KEYS, compute_lip_pckh, count_scored_images
 
 PathLike = Union[str, os.PathLike]
 

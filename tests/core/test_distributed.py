@@ -46,21 +46,41 @@ def test_pose_trains_as_two_rank_ddp_with_sync_bn(pose_two_rank_checkpoint):
     assert pose_two_rank_checkpoint.stat().st_size > 0
 
 
-def test_parsing_trains_as_two_rank_ddp_with_sync_bn(synthetic_lip, tmp_path):
-    _train_two_ranks(PARSING_TINY, synthetic_lip, tmp_path / 'parsing_ddp')
+@pytest.fixture(scope='module')
+def parsing_two_rank_checkpoint(synthetic_lip, tmp_path_factory):
+    return _train_two_ranks(PARSING_TINY, synthetic_lip, tmp_path_factory.mktemp('parsing_ddp'))
 
 
-def test_two_rank_pose_evaluate_equals_one_rank(pose_two_rank_checkpoint, synthetic_lip, tmp_path):
+def test_parsing_trains_as_two_rank_ddp_with_sync_bn(parsing_two_rank_checkpoint):
+    assert parsing_two_rank_checkpoint.stat().st_size > 0
+
+
+def _read_outputs(path: Path):
+    if path.is_dir():
+        return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
+    return path.read_text()
+
+
+@pytest.mark.parametrize('track', ['pose', 'parsing'])
+def test_two_rank_evaluate_equals_one_rank(track, pose_two_rank_checkpoint, parsing_two_rank_checkpoint,
+                                           synthetic_lip, tmp_path):
+    config, checkpoint, out_name = {
+        'pose': (POSE_TINY, pose_two_rank_checkpoint, 'pred{}.csv'),
+        'parsing': (PARSING_TINY, parsing_two_rank_checkpoint, 'pngs{}'),
+    }[track]
     results = {}
     for ranks in (1, 2):
-        scores, preds = tmp_path / f'scores{ranks}.json', tmp_path / f'pred{ranks}.csv'
+        scores, preds = tmp_path / f'scores{ranks}.json', tmp_path / out_name.format(ranks)
         launch = ['--gpus', 2] if ranks == 2 else []
-        done = _lip_toolkit('evaluate', POSE_TINY, pose_two_rank_checkpoint, '--data-root', synthetic_lip,
-                            '--device', 'cpu', '--json', scores, '--out', preds, *launch)
+        done = _lip_toolkit('evaluate', config, checkpoint, '--data-root', synthetic_lip, '--device', 'cpu',
+                            '--json', scores, '--out', preds, *launch)
         assert done.returncode == 0, done.stderr[-3000:]
-        results[ranks] = (json.loads(scores.read_text()), preds.read_text())
+        numbers = json.loads(scores.read_text())
+        numbers.pop('out', None), numbers.pop('out_dir', None)
+        results[ranks] = (numbers, _read_outputs(preds))
     assert results[1][0] == results[2][0]
     assert results[1][1] == results[2][1]
+    assert len(results[1][1]) > 0
 
 
 def test_sigkill_mid_run_then_resume_finishes(synthetic_lip, tmp_path):

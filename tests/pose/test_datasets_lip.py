@@ -180,7 +180,7 @@ def test_runner_test_loop_scores_and_writes_csv(real_tree, tmp_path):
     codec = dict(type='MSRAHeatmap', input_size=(64, 64), heatmap_size=(16, 16), sigma=2)
     cfg = Config(dict(
         default_scope='mmpose',
-        custom_imports=dict(imports=['lip_toolkit.pose'], allow_failed_imports=False),
+        custom_imports=dict(imports=['lip_toolkit.pose.plugins'], allow_failed_imports=False),
         work_dir=str(tmp_path / 'work'),
         model=dict(type='TopdownPoseEstimator',
                    data_preprocessor=dict(type='PoseDataPreprocessor', mean=[123.7, 116.3, 103.5],

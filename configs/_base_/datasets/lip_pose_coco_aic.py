@@ -10,7 +10,7 @@
 #
 # The image pipelines (input size, codec) belong to the model config; the sub-dataset pipelines here only map
 # joints, so every sample leaves them in LIP's 16-joint space with the same fields.
-custom_imports = dict(imports=['lip_toolkit.pose'], allow_failed_imports=False)
+custom_imports = dict(imports=['lip_toolkit.pose.plugins'], allow_failed_imports=False)
 
 lip_data_root = 'data/LIP'
 coco_data_root = 'data/coco'

@@ -1,0 +1,6 @@
+"""Importing this module registers LIP parsing datasets, transforms, metrics and models with mmseg's registries.
+
+It is what configs name in ``custom_imports`` and what :mod:`lip_toolkit.registration` adds to mmseg's registry
+locations. ``lip_toolkit.parsing`` itself stays light, so that offline tools (PNG scoring) never import mmseg.
+"""
+from . import datasets, metrics, models  # noqa: F401
