@@ -18,77 +18,11 @@ from mmseg.evaluation.metrics import IoUMetric
 from mmseg.registry import METRICS
 
 from ..core.errors import LipToolkitError
-from .classes import IGNORE_INDEX, LIP_CLASSES, NUM_CLASSES
+from .classes import IGNORE_INDEX, LIP_CLASSES
+# The formula itself lives with the offline scorer, which must not import mmseg; re-exported here.
+from .evaluation import confusion_matrix, miou_from_confusion
 
-
-def confusion_matrix(gt, pred, num_classes: int = NUM_CLASSES, ignore_index: int = IGNORE_INDEX) -> np.ndarray:
-    """Confusion matrix of one label map pair: ``conf[g, p]`` = pixels with ground truth g predicted as p.
-
-    Args:
-        gt: ``(H, W)`` ground truth, values ``0 .. num_classes-1`` or ``ignore_index``.
-        pred: ``(H, W)`` prediction, values ``0 .. num_classes-1``.
-        num_classes: number of classes (20 for LIP).
-        ignore_index: ground-truth value left out of the count.
-
-    Returns:
-        ``(num_classes, num_classes)`` int64 array; sum it over images to score a split.
-
-    Raises:
-        ValueError: shapes differ, or a value is not a class id (the message names the first such pixel).
-
-    Example:
-        >>> confusion_matrix(np.array([[0, 1], [255, 1]]), np.array([[0, 0], [1, 1]]), num_classes=2).tolist()
-        [[1, 0], [1, 1]]
-    """
-    gt = np.asarray(gt)
-    pred = np.asarray(pred)
-    if gt.shape != pred.shape:
-        raise ValueError(f'prediction shape {pred.shape} differs from ground-truth shape {gt.shape}')
-    _check_values(gt, num_classes, ignore_index, 'ground truth')
-    _check_values(pred, num_classes, None, 'prediction')
-    keep = gt != ignore_index
-    index = gt[keep].astype(np.int64) * num_classes + pred[keep].astype(np.int64)
-    return np.bincount(index, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
-
-
-def _check_values(label: np.ndarray, num_classes: int, ignore_index: Optional[int], what: str) -> None:
-    bad = (label < 0) | (label >= num_classes)
-    if ignore_index is not None:
-        bad &= label != ignore_index
-    if bad.any():
-        position = np.unravel_index(int(np.argmax(bad)), bad.shape)
-        where = f'pixel (x={position[-1]}, y={position[-2]})' if len(position) >= 2 else f'index {position}'
-        raise ValueError(f'{what} value {label[position]} at {where} is not a class id')
-
-
-def miou_from_confusion(conf, class_names: Sequence[str] = LIP_CLASSES) -> Dict:
-    """LIP scores from a split's summed confusion matrix, all in percent.
-
-    Args:
-        conf: ``(C, C)`` confusion matrix, rows = ground truth, columns = prediction.
-        class_names: ``C`` names for the per-class IoU.
-
-    Returns:
-        ``{'mIoU': float, 'pixel_acc': float, 'mean_acc': float, 'IoU': {class name: float}}``.
-
-    Example:
-        >>> scores = miou_from_confusion([[3, 1], [0, 0]], ['a', 'b'])
-        >>> scores['mIoU'], scores['IoU']['b'], scores['pixel_acc']
-        (37.5, 0.0, 75.0)
-    """
-    conf = np.asarray(conf, dtype=np.float64)
-    if conf.ndim != 2 or conf.shape[0] != conf.shape[1] or conf.shape[0] != len(class_names):
-        raise ValueError(f'confusion matrix must be {len(class_names)}x{len(class_names)}, got {conf.shape}')
-    tp = np.diag(conf)
-    pos = conf.sum(axis=1)
-    res = conf.sum(axis=0)
-    iou = tp / np.maximum(1.0, pos + res - tp)
-    return {
-        'mIoU': float(100.0 * iou.mean()),
-        'pixel_acc': float(100.0 * tp.sum() / max(1.0, pos.sum())),
-        'mean_acc': float(100.0 * np.mean(tp / np.maximum(1.0, pos))),
-        'IoU': {name: float(100.0 * value) for name, value in zip(class_names, iou)},
-    }
+__all__ = ['LIPMIoUMetric', 'confusion_matrix', 'miou_from_confusion']
 
 
 @METRICS.register_module()

@@ -57,3 +57,13 @@ def test_help_does_not_import_heavy_modules():
     result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and '--gt-dir' in result.stdout
     assert result.stdout.strip().splitlines()[-1] == 'HEAVY:'
+
+
+def test_offline_scoring_does_not_import_mmseg_or_torch(tmp_path):
+    gt_dir, pred_dir = _folders(tmp_path)
+    code = ('import sys; from lip_toolkit.parsing.evaluation import evaluate_parsing_dirs; '
+            f'evaluate_parsing_dirs({str(gt_dir)!r}, {str(pred_dir)!r}); '
+            'print("HEAVY:" + ",".join(m for m in ("torch", "mmseg", "mmengine") if m in sys.modules))')
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == 'HEAVY:'
