@@ -1,0 +1,204 @@
+"""Pose ensembles: members' flip-tested heatmaps averaged on one grid, decoded once, optionally refined by PoseFix.
+
+Every member runs through :class:`~lip_toolkit.pose.inference.PoseHeatmapPredictor`, the path ``evaluate``
+uses (its own test pipeline, input size and flip test). Heatmaps of members with other input or heatmap sizes
+are resampled with :func:`~lip_toolkit.pose.inference.warp_heatmaps` onto a common grid: that of the voting
+member with the finest heatmap (the first such member on ties), through the affines that map each heatmap to
+original pixels. The weighted mean is decoded once, with that member's codec, into original pixels. This is
+the seed's HRNet + MSPN heatmap averaging (92.0 -> 92.6 with PoseFix); a PoseFix ``refiner`` then refines the
+decoded joints on the same decoded images.
+
+It streams: a batch of images is decoded once; each member's heatmaps for the batch are added into one running
+sum and dropped. Joints (16 x 2 numbers per image and model) are kept for scoring and the CSV; each member's
+own decoded joints are scored in the same pass, beside the ensemble's.
+"""
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from ..core.errors import LipToolkitError
+from ..core.progress import progress
+from ..ensemble import all_gather_objects, format_member_table, split_batches
+from ..ensemble_config import EnsembleSpec
+from .inference import NUM_JOINTS
+
+
+def average_heatmaps(heatmaps: List[np.ndarray], affines: List[np.ndarray], weights: List[float],
+                     reference: int) -> np.ndarray:
+    """Weighted mean of members' heatmaps on the grid of member ``reference``.
+
+    Args:
+        heatmaps: per member (B, K, h_m, w_m).
+        affines: per member (B, 2, 3) heatmap-pixel -> original-pixel affines.
+        weights: per member, summing to 1; zero-weight members are skipped.
+        reference: the member whose grid (size and affines) the mean is on.
+
+    Returns:
+        (B, K, h_ref, w_ref) float32. Members already on the reference grid are not resampled, so a member
+        alone gives back its own heatmaps bit for bit.
+
+    Example:
+        >>> grid = np.array([[[1.0, 0, 0], [0, 1.0, 0]]])
+        >>> a, b = np.zeros((1, 1, 2, 2), np.float32), np.ones((1, 1, 2, 2), np.float32)
+        >>> average_heatmaps([a, b], [grid, grid], [0.75, 0.25], reference=0)[0, 0].tolist()
+        [[0.25, 0.25], [0.25, 0.25]]
+    """
+    target = heatmaps[reference]
+    total = None
+    for maps, member_affines, weight in zip(heatmaps, affines, weights):
+        total = accumulate_heatmaps(total, maps, member_affines, affines[reference], target.shape[-2:], weight)
+    if total is None:
+        raise ValueError('no member has a positive weight')
+    return total
+
+
+def accumulate_heatmaps(total: Optional[np.ndarray], maps: np.ndarray, member_affines: np.ndarray,
+                        ref_affines: np.ndarray, ref_shape, weight: float) -> Optional[np.ndarray]:
+    """``total + weight * maps`` with ``maps`` resampled onto the reference grid (``ref_shape`` = (h, w)) if
+    it is not already on it; a zero weight leaves ``total`` as it is."""
+    from .inference import warp_heatmaps
+    if weight == 0:
+        return total
+    if tuple(maps.shape[-2:]) != tuple(ref_shape) or not np.array_equal(member_affines, ref_affines):
+        maps = warp_heatmaps(maps, member_affines, ref_affines, (ref_shape[1], ref_shape[0]))
+    contribution = maps if weight == 1.0 else maps * np.float32(weight)
+    return contribution if total is None else total + contribution
+
+
+def _reference_member(predictors: Dict[int, object], weights: List[float]) -> int:
+    """The voting member with the finest heatmap (first on ties): its grid is the common one."""
+    voting = [k for k in sorted(predictors) if weights[k] > 0]
+    areas = {k: int(np.prod((_codec(predictors[k]) or {}).get('heatmap_size', (0, 0)))) for k in voting}
+    return max(voting, key=lambda k: (areas[k], -k))
+
+
+def _codec(predictor) -> Optional[dict]:
+    """The member's codec config (what its head decodes with), for decoding the averaged heatmaps."""
+    head = predictor.model.cfg.model.get('head') or {}
+    decoder = head.get('decoder')
+    if isinstance(decoder, (list, tuple)):  # MSPN: one codec per stage; the last one decodes
+        decoder = decoder[-1]
+    return dict(decoder) if decoder else None
+
+
+def ensemble_pose(spec: EnsembleSpec, split: str = 'val', data_root=None, out=None, device: Optional[str] = None,
+                  batch_size: int = 8) -> Dict:
+    """Run a pose ensemble (and refiner) over a LIP split; score members, ensemble and refinement with labels.
+
+    Args:
+        spec: the ensemble (track ``'pose'``).
+        split: ``'val'``, ``'train'`` or ``'test'``.
+        data_root: LIP release folder; default the first member config's.
+        out: the predictions CSV (LIP format, original pixels, dataset order) that ``evaluate pose`` and
+            ``submit pose`` read: the refined joints with a refiner, else the ensemble's.
+        device: torch device; default CPU (as pose ``evaluate``), ``cuda:N`` per rank under torchrun on GPUs.
+        batch_size: images per batch (decoded once, run through every member).
+
+    Returns:
+        ``{'track': 'pose', 'split', 'num_images', 'members': [{'name', 'weight', 'flip', 'PCKh', ...}],
+        'ensemble': {...}, 'refined': {...} (with a refiner), 'table', 'out'}``; scores only with labels.
+    """
+    from ..core.image_io import read_image_bgr
+    from ..core.launch import rank_and_world
+    from ..core.runner import load_config
+    from .evaluation import pckh_json
+    from .inference import PoseHeatmapPredictor, decode_heatmaps, split_items
+    from .lip_csv import write_lip_pred_csv
+    from .metrics import compute_lip_pckh
+
+    if spec.track != 'pose':
+        raise LipToolkitError(f'not a pose ensemble (track {spec.track!r})', spec.source)
+    rank, world = rank_and_world()
+    if device is None:
+        import torch
+        device = f'cuda:{torch.cuda.current_device()}' if world > 1 and torch.cuda.is_available() else 'cpu'
+    configs = [load_config(m.config, m.cfg_options) for m in spec.members]
+    weights = spec.normalised_weights()
+    items = split_items(configs[0], split, data_root)
+    has_labels = split != 'test' and all(item['gt'] is not None for item in items)
+    active = [k for k, weight in enumerate(weights) if weight > 0 or has_labels]
+    predictors = {k: PoseHeatmapPredictor.from_config(configs[k], spec.members[k].checkpoint,
+                                                      flip=spec.member_flip(spec.members[k]), device=device)
+                  for k in active}
+    for k, predictor in predictors.items():
+        if predictor.is_posefix:
+            raise LipToolkitError(f'member {spec.members[k].name!r} is a PoseFix model: give it as the refiner',
+                                  spec.source)
+    refiner = None
+    if spec.refiner is not None:
+        refiner = PoseHeatmapPredictor.from_config(load_config(spec.refiner.config, spec.refiner.cfg_options),
+                                                   spec.refiner.checkpoint, flip=spec.member_flip(spec.refiner),
+                                                   device=device)
+        if not refiner.is_posefix:
+            raise LipToolkitError('the refiner must be a PoseFix config', spec.refiner.config)
+    voting = [k for k in active if weights[k] > 0]
+    reference = _reference_member(predictors, weights)
+    codec = _codec(predictors[reference])
+    order = [reference] + [k for k in active if k != reference]
+
+    # Per model, the joints of this rank's images: members, ensemble, refined.
+    num_rows = len(spec.members) + 2
+    mine = {}
+    batches = split_batches(items, batch_size)
+    bar = progress(total=sum(len(chunk) for _, chunk in batches), desc=f'ensemble pose {split}', unit='img')
+    for start, chunk in batches:
+        images = [read_image_bgr(item['path']) for item in chunk]
+        bboxes = [item['bbox'] for item in chunk]
+        joints = np.full((num_rows, len(chunk), NUM_JOINTS, 2), np.nan)
+        total = ref_affines = None
+        for k in order:  # the reference first: its grid receives the others, one member at a time
+            batch = predictors[k].predict(images, bboxes=bboxes)
+            joints[k] = batch.keypoints
+            if k == reference:
+                ref_affines, ref_shape = batch.affines, batch.heatmaps.shape[-2:]
+            if len(voting) > 1:
+                total = accumulate_heatmaps(total, batch.heatmaps, batch.affines, ref_affines, ref_shape,
+                                            weights[k])
+            del batch
+        if len(voting) == 1:
+            # One voting member: its heatmaps are the mean, and its own decode is the ensemble's decode.
+            joints[-2] = joints[reference]
+        else:
+            joints[-2], _ = decode_heatmaps(total, ref_affines, codec)
+        del total
+        if refiner is not None:
+            joints[-1] = refiner.predict(images, bboxes=bboxes, coarse_keypoints=joints[-2]).keypoints
+        mine[start] = joints
+        bar.update(len(chunk))
+    bar.close()
+
+    merged = {}
+    for part in all_gather_objects(mine):
+        merged.update(part)
+    all_joints = np.concatenate([merged[start] for start in sorted(merged)], axis=1) if merged else \
+        np.zeros((num_rows, 0, NUM_JOINTS, 2))
+    final = all_joints[-1] if refiner is not None else all_joints[-2]
+    names = [item['name'] for item in items]
+    if out is not None and rank == 0:
+        write_lip_pred_csv(out, names, final)
+
+    members = [dict(name=m.name, weight=w, flip=spec.member_flip(m)) for m, w in zip(spec.members, weights)]
+    result: Dict = dict(track='pose', split=split, num_images=len(items), members=members)
+    if has_labels:
+        gt = np.stack([item['gt'] for item in items])
+
+        def score(coords):  # what a submission holds: integer pixels, clipped at 0 (as `evaluate` scores)
+            scores = pckh_json(compute_lip_pckh(gt, np.round(np.clip(coords, 0, None))))
+            return dict(scores, PCKh=scores['Mean'])
+
+        for k, member in enumerate(members):
+            member.update(score(all_joints[k]))
+        result['ensemble'] = score(all_joints[-2])
+        rows = [(m['name'], f"{m['weight']:.2f}", m) for m in members]
+        rows.append(('ensemble (heatmaps)', '', result['ensemble']))
+        if refiner is not None:
+            result['refined'] = score(all_joints[-1])
+            rows.append((f'+ {spec.refiner.name}', '', result['refined']))
+        result['table'] = format_member_table(rows, [(title, key) for title, key in _COLUMNS])
+    if out is not None:
+        result['out'] = str(out)
+    return result
+
+
+_COLUMNS = (('Head', 'Head'), ('Sho.', 'Shoulder'), ('Elb.', 'Elbow'), ('Wri.', 'Wrist'), ('Hip', 'Hip'),
+            ('Knee', 'Knee'), ('Ank.', 'Ankle'), ('U.Body', 'UBody'), ('PCKh', 'Mean'))
