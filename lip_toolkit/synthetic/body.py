@@ -64,6 +64,7 @@ class Person:
     near_left: bool                         # the person's left side is nearer the camera
     arms_behind: Dict[str, bool]            # per side ('L', 'R'): painted behind the torso
     head_dir: np.ndarray
+    head_len: float                         # neck to head top
     up: np.ndarray
     outfit: Dict[str, object] = field(default_factory=dict)
 
@@ -95,9 +96,9 @@ def sample_person(rng: np.random.Generator) -> Person:
     joints[R_HIP] = hip_mid + right * (-left_sign * hip_half + twist * 0.5)
     head_dir = _rot(up, float(rng.normal(0.0, 0.15)))
     joints[NECK] = shoulder_mid + up * rng.uniform(0.06, 0.12)
-    head_len = rng.uniform(0.34, 0.41)
+    head_len = float(rng.uniform(0.34, 0.41))
     joints[HEAD_TOP] = joints[NECK] + head_dir * head_len
-    points = {'head_len': np.array([head_len, 0.0])}
+    points = {}
 
     down = -up
     arms_behind = {}
@@ -152,7 +153,7 @@ def sample_person(rng: np.random.Generator) -> Person:
         toe_side = (1.0 - yaw) * (1 if facing_front == near_left else -1) * 0.15
         points[f'foot_{side}'] = ankle + down * 0.07 + right * toe_side
     person = Person(joints=joints, points=points, facing_front=facing_front, yaw=yaw, near_left=near_left,
-                    arms_behind=arms_behind, head_dir=head_dir, up=up)
+                    arms_behind=arms_behind, head_dir=head_dir, head_len=head_len, up=up)
     person.outfit = sample_outfit(rng)
     return person
 
@@ -187,7 +188,7 @@ def sample_outfit(rng: np.random.Generator) -> Dict[str, object]:
     return outfit
 
 
-class _Painter:
+class Painter:
     """Paints primitives into a label map and an owner map at once (pixel centres at integer coordinates)."""
 
     def __init__(self, height: int, width: int, scale: float, origin: np.ndarray):
@@ -242,7 +243,7 @@ def body_extent(person: Person) -> Tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def paint_person(painter: _Painter, person: Person, rng: np.random.Generator,
+def paint_person(painter: Painter, person: Person, rng: np.random.Generator,
                  occluders: List[np.ndarray]) -> List[Tuple[np.ndarray, float]]:
     """Paint the person back to front; return face marks (eye/mouth centres, radius) for the colour stage."""
     j, pts, outfit = person.joints, person.points, person.outfit
@@ -260,7 +261,7 @@ def paint_person(painter: _Painter, person: Person, rng: np.random.Generator,
                   sign=-left_sign),
     }
     thick = rng.uniform(0.85, 1.2)                 # slim or broad build
-    head_len = float(pts['head_len'][0])
+    head_len = person.head_len
 
     def arm(side):
         p = side_parts[side]
@@ -419,7 +420,7 @@ def paint_person(painter: _Painter, person: Person, rng: np.random.Generator,
     return face_marks
 
 
-def joint_flags(person: Person, painter: _Painter, height: int, width: int,
+def joint_flags(person: Person, painter: Painter, height: int, width: int,
                 rng: np.random.Generator) -> np.ndarray:
     """(16, 3) int array of (x, y, v), 1-based; rows of -1 mark unlabelled (outside the image) joints."""
     out = np.full((NUM_JOINTS, 3), -1, np.int64)

@@ -78,7 +78,7 @@ def _occluders(person: body.Person, rng: np.random.Generator):
     return shapes
 
 
-def _bystander(person: body.Person, painter: body._Painter, rng: np.random.Generator):
+def _bystander(person: body.Person, painter: body.Painter, rng: np.random.Generator):
     """Sometimes part of another person stands behind, at one side: background (0) in the labels."""
     if rng.random() >= 0.2:
         return None
@@ -90,7 +90,7 @@ def _bystander(person: body.Person, painter: body._Painter, rng: np.random.Gener
     target = np.array([width / 2 + side * width * rng.uniform(0.45, 0.75),
                        hip_px[1] + rng.normal(0.0, 0.15) * height])
     # Body point p lands on pixel (p - origin) * scale; the other person's hip midpoint is at (0, 0).
-    other_painter = body._Painter(height, width, scale, -target / scale)
+    other_painter = body.Painter(height, width, scale, -target / scale)
     body.paint_person(other_painter, other, rng, [])
     if not other_painter.owners.any():
         return None
@@ -111,7 +111,7 @@ def render_sample(rng: np.random.Generator) -> Sample:
     width_px = int(min(MAX_WIDTH, max(MIN_WIDTH, round((hi[0] - lo[0]) * scale))))
     height_px = int(round((hi[1] - lo[1]) * scale))
     # Keep the crop origin at a pixel centre: body point p lands on pixel (p - lo) * scale.
-    painter = body._Painter(height_px, width_px, scale, lo)
+    painter = body.Painter(height_px, width_px, scale, lo)
     face_marks = body.paint_person(painter, person, rng, _occluders(person, rng))
     keypoints = body.joint_flags(person, painter, height_px, width_px, rng)
     marks_px = [(painter.to_px(centre), radius) for centre, radius in face_marks]
