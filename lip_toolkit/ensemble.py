@@ -18,10 +18,14 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 from .core.errors import LipToolkitError
 
+#: Images a batch by default: those of the tracks' ``evaluate_checkpoint``.
+DEFAULT_BATCH_SIZE = {'pose': 8, 'parsing': 4}
+
 
 def run_ensemble(ensemble=None, members: Sequence = (), refiner=None, split: str = 'val', data_root=None,
-                 out=None, device: Optional[str] = None, batch_size: int = 4, average: Optional[str] = None,
-                 flip: Optional[bool] = None, scales=None, json_out=None, launcher: str = 'none') -> dict:
+                 out=None, device: Optional[str] = None, batch_size: Optional[int] = None,
+                 average: Optional[str] = None, flip: Optional[bool] = None, scales=None, json_out=None,
+                 launcher: str = 'none') -> dict:
     """Run an ensemble over ``split``; write its predictions to ``out``; score it and its members with labels.
 
     Args:
@@ -32,7 +36,8 @@ def run_ensemble(ensemble=None, members: Sequence = (), refiner=None, split: str
         data_root: LIP release folder; default the first member config's.
         out: pose: the predictions CSV; parsing: the folder of ``<id>.png`` label maps.
         device: ``'cpu'``, ``'cuda'``, ``'cuda:N'``; default CUDA when available.
-        batch_size: images decoded and run through every member together.
+        batch_size: images decoded and run through every member together; default that of ``evaluate``
+            (pose 8, parsing 4), so that a one-member ensemble sees exactly the batches ``evaluate`` runs.
         average, flip, scales: override the file's settings.
         json_out: also write the result (scores of members and ensemble) as JSON.
         launcher: ``'none'``, ``'pytorch'`` (under torchrun) or ``'slurm'``.
@@ -45,7 +50,7 @@ def run_ensemble(ensemble=None, members: Sequence = (), refiner=None, split: str
     from .ensemble_config import EnsembleSpec, load_ensemble
     if split not in ('train', 'val', 'test'):
         raise LipToolkitError(f"split must be 'train', 'val' or 'test', got {split!r}")
-    if batch_size < 1:
+    if batch_size is not None and batch_size < 1:
         raise LipToolkitError(f'batch size must be at least 1, got {batch_size}')
     if isinstance(ensemble, EnsembleSpec):
         spec = ensemble
@@ -53,6 +58,8 @@ def run_ensemble(ensemble=None, members: Sequence = (), refiner=None, split: str
         spec = load_ensemble(ensemble, members=members, refiner=refiner, average=average, flip=flip,
                              scales=scales)
     init_distributed(launcher)
+    if batch_size is None:
+        batch_size = DEFAULT_BATCH_SIZE[spec.track]
     common = dict(split=split, data_root=data_root, out=out, device=device, batch_size=batch_size)
     if spec.track == 'pose':
         from .pose.ensemble import ensemble_pose

@@ -21,8 +21,9 @@ from ._common import launch_options, relaunch_if_requested
               help="LIP release folder (default: the first member config's data_root).")
 @click.option('--out', type=click.Path(), default=None,
               help='Write predictions: a LIP pose CSV (pose) or a folder of PNG label maps (parsing).')
-@click.option('--batch-size', type=click.IntRange(min=1), default=4, show_default=True,
-              help='Images decoded once and run through every member together.')
+@click.option('--batch-size', type=click.IntRange(min=1), default=None,
+              help="Images decoded once and run through every member together (default: evaluate's, pose 8, "
+                   'parsing 4).')
 @click.option('--device', default=None, help='cpu, cuda or cuda:N (default: cuda if available).')
 @click.option('--json', 'json_out', type=click.Path(dir_okay=False), default=None,
               help='Write the scores of members and ensemble as JSON.')
