@@ -4,8 +4,9 @@ The work is PNG decoding, so ids are split into chunks and scored in a process p
 and adds them into one 256x256 joint histogram (OpenCV ``calcHist`` of (ground truth, prediction) values), which
 both gives the confusion matrix (the 20x20 corner) and proves every value valid (everything else must be empty,
 except the ground-truth 255 row). Only a chunk that fails that check is decoded again, image by image, to name the
-first bad file and pixel. The numbers are the same integers :func:`confusion_matrix` counts, then :func:`miou_from_confusion`
-applies the LIP formula (both also importable from :mod:`lip_toolkit.parsing.metrics`, next to the MMSeg metric).
+first bad file and pixel. The numbers are the same integers :func:`confusion_matrix` counts, then
+:func:`miou_from_confusion` applies the LIP formula (both also importable from :mod:`lip_toolkit.parsing.metrics`,
+next to the MMSeg metric).
 This module imports no mmseg or torch, so offline scoring starts in a fraction of a second.
 """
 import json

@@ -90,7 +90,10 @@ def decode_label_png(path, rgb_channel: Optional[str] = None) -> np.ndarray:
         raise LipToolkitError(f'{bit_depth}-bit {kind} PNG; label maps must be 8-bit grey or paletted', path)
     if colour_type == 0:
         import cv2
-        return _decode_with_cv2(data, path, cv2.IMREAD_UNCHANGED)
+        label = _decode_with_cv2(data, path, cv2.IMREAD_UNCHANGED)
+        if label.ndim != 2:  # a transparency chunk can make OpenCV add an alpha channel
+            raise LipToolkitError('grey PNG decoded with an alpha channel; save a plain 8-bit grey PNG', path)
+        return label
     if colour_type in (2, 6) and rgb_channel is not None:
         import cv2
         bgr = _decode_with_cv2(data, path, cv2.IMREAD_COLOR)
