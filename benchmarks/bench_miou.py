@@ -20,6 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+# Run from a checkout without installing: the package is one folder up.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 TARGET_RATIO = 0.75
 
 
