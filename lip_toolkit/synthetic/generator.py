@@ -114,7 +114,9 @@ def synthesize_lip(out_dir: PathLike, train: int = 64, val: int = 24, test: int 
         test: number of test images (images and id list only, like the real release).
         seed: the same seed gives byte-identical files, whatever the number of workers.
         overwrite: replace an existing non-empty ``out_dir`` (swapped in only once complete).
-        workers: processes to render with; default: one per available core (serial for small sets).
+        workers: processes to render with; default: one per available core (serial for small sets). The
+            processes are spawned, so a script that calls this with more than one worker needs the usual
+            ``if __name__ == '__main__':`` guard.
 
     Returns:
         A :class:`SyntheticLipSummary` (root, counts per split, seconds).
@@ -176,10 +178,14 @@ def _run_jobs(jobs: Sequence[Tuple], workers: int, total: int) -> Dict[Tuple[str
         if workers > 1 and total >= _PARALLEL_MIN_IMAGES:
             import multiprocessing
             context = multiprocessing.get_context('spawn')   # safe even when the caller has threads (torch)
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init) as pool:
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init)
+            try:
                 for job, (name, row) in zip(jobs, pool.map(_render_job, jobs, chunksize=16)):
                     rows[(job[0], name)] = row
                     bar.update(1)
+            finally:
+                # On an error or Ctrl-C, drop the queued images instead of rendering them all first.
+                pool.shutdown(wait=True, cancel_futures=True)
         else:
             for job in jobs:
                 name, row = _render_job(job)
