@@ -311,14 +311,22 @@ def test_bad_counts_are_one_line_errors(tmp_path, kwargs):
 
 
 def test_non_empty_output_is_refused_unless_overwrite(tmp_path):
-    out = tmp_path / 'out'
-    out.mkdir()
-    (out / 'keep.txt').write_text('mine')
+    out = synthesize_lip(tmp_path / 'out', train=1, val=1, test=1, seed=1).root
+    before = _tree_bytes(out)
     with pytest.raises(LipToolkitError, match='not empty'):
-        synthesize_lip(out, train=1, val=1, test=1)
-    assert (out / 'keep.txt').read_text() == 'mine'
-    synthesize_lip(out, train=1, val=1, test=1, overwrite=True)
-    assert not (out / 'keep.txt').exists() and (out / 'TrainVal_images' / 'train_id.txt').is_file()
+        synthesize_lip(out, train=2, val=1, test=1)
+    assert _tree_bytes(out) == before
+    synthesize_lip(out, train=2, val=1, test=1, overwrite=True)
+    assert len(_ids(out, 'train')) == 2
+    assert not [p for p in before if p not in _tree_bytes(out) and not p.endswith(('.jpg', '.png'))]
+
+
+def test_overwrite_never_replaces_a_folder_with_other_files(tmp_path):
+    out = synthesize_lip(tmp_path / 'out', train=1, val=1, test=1).root
+    (out / 'notes.txt').write_text('mine')
+    with pytest.raises(LipToolkitError, match="'notes.txt', which is not part of a LIP tree"):
+        synthesize_lip(out, train=1, val=1, test=1, overwrite=True)
+    assert (out / 'notes.txt').read_text() == 'mine'
 
 
 def test_an_existing_empty_folder_is_filled(tmp_path):

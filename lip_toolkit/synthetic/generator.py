@@ -20,6 +20,8 @@ _SPLITS = {
             'TrainVal_pose_annotations/lip_val_set.csv', 'TrainVal_parsing_annotations/val_segmentations'),
     'test': (3, 'Testing_images/testing_images', 'Testing_images/test_id.txt', None, None),
 }
+_TOP_LEVEL = frozenset(['TrainVal_images', 'TrainVal_pose_annotations', 'TrainVal_parsing_annotations',
+                        'Testing_images'])
 _NAME_STREAM = 0
 # Below this many images a process pool costs more than it saves.
 _PARALLEL_MIN_IMAGES = 160
@@ -113,7 +115,8 @@ def synthesize_lip(out_dir: PathLike, train: int = 64, val: int = 24, test: int 
         val: number of validation images.
         test: number of test images (images and id list only, like the real release).
         seed: the same seed gives byte-identical files, whatever the number of workers.
-        overwrite: replace an existing non-empty ``out_dir`` (swapped in only once complete).
+        overwrite: replace an existing non-empty ``out_dir`` (swapped in only once complete); only a folder
+            that holds nothing but LIP's top-level folders is ever replaced.
         workers: processes to render with; default: one per available core (serial for small sets). The
             processes are spawned, so a script that calls this with more than one worker needs the usual
             ``if __name__ == '__main__':`` guard.
@@ -122,8 +125,8 @@ def synthesize_lip(out_dir: PathLike, train: int = 64, val: int = 24, test: int 
         A :class:`SyntheticLipSummary` (root, counts per split, seconds).
 
     Raises:
-        LipToolkitError: negative counts, an ``out_dir`` that is a file, non-empty without ``overwrite``, or
-            not writable.
+        LipToolkitError: negative counts, an ``out_dir`` that is a file, non-empty without ``overwrite`` or
+            holding anything but a LIP tree, or not writable.
 
     Example:
         >>> import tempfile
@@ -148,8 +151,14 @@ def synthesize_lip(out_dir: PathLike, train: int = 64, val: int = 24, test: int 
     if out_dir.exists():
         if not out_dir.is_dir():
             raise LipToolkitError('output exists and is not a folder', out_dir)
-        if any(out_dir.iterdir()) and not overwrite:
+        entries = sorted(entry.name for entry in out_dir.iterdir())
+        if entries and not overwrite:
             raise LipToolkitError('output folder is not empty (use --overwrite to replace it)', out_dir)
+        foreign = [name for name in entries if name not in _TOP_LEVEL]
+        if foreign:
+            # --overwrite replaces the whole folder: never one that holds anything but a LIP tree.
+            raise LipToolkitError(f'output folder holds {foreign[0]!r}, which is not part of a LIP tree; '
+                                  'not replacing it (choose a new or empty folder)', out_dir)
     names = _make_names(seed, counts)
     total = sum(counts.values())
     workers = _default_workers() if workers is None else max(1, int(workers))

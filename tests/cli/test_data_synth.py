@@ -34,14 +34,15 @@ def test_synth_writes_the_tree_and_prints_one_summary_line(tmp_path, capsys):
 
 def test_synth_refuses_a_non_empty_folder_then_overwrites_on_request(tmp_path, capsys):
     out = tmp_path / 'lip'
-    out.mkdir()
-    (out / 'old.txt').write_text('x')
-    assert main(['-q', 'data', 'synth', str(out), '--train', '1', '--val', '1', '--test', '1']) == 1
+    args = ['-q', 'data', 'synth', str(out), '--train', '1', '--val', '1', '--test', '1']
+    assert main(args) == 0
+    assert main(args + ['--seed', '2']) == 1
     err = capsys.readouterr().err
     assert err.startswith('error: ') and str(out) in err and '--overwrite' in err and err.count('\n') == 1
-    assert main(['-q', 'data', 'synth', str(out), '--train', '1', '--val', '1', '--test', '1',
-                 '--overwrite']) == 0
-    assert not (out / 'old.txt').exists()
+    assert main(args + ['--seed', '2', '--overwrite']) == 0
+    (out / 'old.txt').write_text('x')
+    assert main(args + ['--overwrite']) == 1
+    assert "'old.txt'" in capsys.readouterr().err and (out / 'old.txt').exists()
 
 
 @pytest.mark.parametrize('args, message', [
