@@ -3,7 +3,7 @@
 _base_ = 'mmseg::_base_/models/fcn_hr18.py'
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
-    data_preprocessor=dict(size=None),
+    data_preprocessor=dict(size_divisor=32),  # batches padded to a multiple of the coarsest branch
     pretrained=None,
     backbone=dict(
         norm_cfg=norm_cfg,
