@@ -47,9 +47,13 @@ def lip_tree(tmp_path_factory):
     return root, write_lip_tree(root)
 
 
-@pytest.mark.parametrize('nested', [False, True])
-def test_splits_follow_id_lists(tmp_path, nested):
+@pytest.mark.parametrize('nested, lists_outside', [(False, False), (True, False), (True, True)])
+def test_splits_follow_id_lists(tmp_path, nested, lists_outside):
     ids = write_lip_tree(tmp_path, nested=nested)
+    if lists_outside:  # nested folders, id lists one level up (beside the inner folder)
+        for top, name in (('TrainVal_images', 'train_id.txt'), ('TrainVal_images', 'val_id.txt'),
+                          ('Testing_images', 'test_id.txt')):
+            (tmp_path / top / top / name).rename(tmp_path / top / name)
     for split in ('train', 'val', 'test'):
         dataset = LIPParsingDataset(data_root=str(tmp_path), split=split)
         assert len(dataset) == len(ids[split])
