@@ -80,18 +80,31 @@ def make_pairs(directory: Path, pairs: int, seed: int = 0) -> list:
     return sorted(names)
 
 
+def _is_paletted(path: Path) -> bool:
+    with open(path, 'rb') as handle:
+        return handle.read(26)[25] == 3  # IHDR colour type
+
+
 def decode_only(gt_dir: Path, pred_dir: Path, names) -> float:
-    """Seconds one process needs to decode every PNG of the pairs (the yardstick)."""
+    """Seconds one process needs to decode every PNG of the pairs (the yardstick).
+
+    Each file goes straight to its fastest plain decoder (OpenCV for grey, PIL for paletted); which one is looked
+    up before the clock starts, so the yardstick carries no overhead of ours.
+    """
     import cv2
     from PIL import Image
-    start = time.perf_counter()
+    jobs = []
     for name in names:
-        cv2.imread(str(gt_dir / f'{name}.png'), cv2.IMREAD_UNCHANGED)
-        with Image.open(pred_dir / f'{name}.png') as image:
-            if image.mode == 'P':
+        pred = pred_dir / f'{name}.png'
+        jobs.append((str(gt_dir / f'{name}.png'), str(pred), _is_paletted(pred)))
+    start = time.perf_counter()
+    for gt_path, pred_path, paletted in jobs:
+        cv2.imread(gt_path, cv2.IMREAD_UNCHANGED)
+        if paletted:
+            with Image.open(pred_path) as image:
                 np.asarray(image)
-            else:
-                cv2.imread(str(pred_dir / f'{name}.png'), cv2.IMREAD_UNCHANGED)
+        else:
+            cv2.imread(pred_path, cv2.IMREAD_UNCHANGED)
     return time.perf_counter() - start
 
 
