@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/count_params.py --track pose            # the table of docs/pose_models.md
     python benchmarks/count_params.py --track pose --markdown
+    python benchmarks/count_params.py --track parsing --markdown   # the table of docs/parsing_models.md
 
 Each model is built from its config exactly as training builds it (ImageNet ``init_cfg`` dropped: nothing is
 read or downloaded) and its trainable and non-trainable parameters are summed (buffers such as BN statistics are
@@ -31,7 +32,29 @@ POSE_ROWS = [
     ('configs/demo/pose_posefix-tiny_lip-128x96.py', None, 'tiny demo model'),
 ]
 
-TRACKS = {'pose': POSE_ROWS}
+# Parsing references: the HRNet-Seg README gives 65.8M for its LIP HRNetV2-W48. No CE2P total is published, so
+# the CE2P-OCNet rows add the backbone's published ImageNet size (minus the 1000-way fc, plus CE2P's 64-64-128
+# deep stem: +0.12M) to the head counted from the CE2P/OCNet layer lists (16.20M; tests/parsing/
+# test_models_fullsize.py derives both). ImageNet sizes: ResNet-101 44.55M (torchvision), SE-ResNet-152 66.82M
+# (SENet paper), SCNet-101 44.57M (SCNet paper); DCNv2 offsets on stages 2-4 add 1.93M.
+PARSING_ROWS = [
+    ('configs/parsing/ce2p/ce2p-aspoc_r101-d16_4xb10-150e_lip-480x480.py', 58.83,
+     'R-101 42.62M (44.55 - fc + stem) + CE2P/ASP-OC head 16.20M'),
+    ('configs/parsing/ce2p/ce2p-aspoc_seresnet152-d16_4xb10-150e_lip-trainval-mhp-576x576.py', 81.10,
+     'SE-R-152 64.90M (66.82 - fc + stem) + head 16.20M'),
+    ('configs/parsing/ce2p/ce2p-aspoc_scnet101-d16_4xb10-150e_lip-trainval-mhp-576x576.py', 58.85,
+     'SCNet-101 42.65M (44.57 - fc + stem) + head 16.20M'),
+    ('configs/parsing/ce2p/ce2p-aspoc_dcn-r101-d16_4xb10-150e_lip-trainval-mhp-576x576.py', 60.76,
+     'R-101 42.62M + DCNv2 offsets 1.93M + head 16.20M'),
+    ('configs/parsing/hrnet/fcn_hrnetv2-w48_4xb10-150e_lip-480x480.py', 65.8, 'HRNet-Seg README (LIP, W48)'),
+    ('configs/demo/parsing_ce2p-aspoc_r18-tiny_30e_synthetic-96x96.py', None, 'tiny demo model'),
+    ('configs/demo/parsing_ce2p-aspoc_seresnet50-tiny_30e_synthetic-96x96.py', None, 'tiny demo model'),
+    ('configs/demo/parsing_ce2p-aspoc_scnet50-tiny_30e_synthetic-96x96.py', None, 'tiny demo model'),
+    ('configs/demo/parsing_ce2p-aspoc_dcn-r50-tiny_30e_synthetic-96x96.py', None, 'tiny demo model'),
+    ('configs/demo/parsing_fcn_hrnetv2-tiny_30e_synthetic-96x96.py', None, 'tiny demo model'),
+]
+
+TRACKS = {'pose': POSE_ROWS, 'parsing': PARSING_ROWS}
 
 
 def count_pose_params(config: str) -> int:
@@ -41,7 +64,14 @@ def count_pose_params(config: str) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-COUNTERS = {'pose': count_pose_params}
+def count_parsing_params(config: str) -> int:
+    """Parameters of the segmentor an MMSeg config builds."""
+    from lip_toolkit.parsing.inference import _as_config, build_parsing_model
+    model = build_parsing_model(_as_config(str(REPO_ROOT / config)), device='cpu')
+    return sum(p.numel() for p in model.parameters())
+
+
+COUNTERS = {'pose': count_pose_params, 'parsing': count_parsing_params}
 
 
 def main(argv=None) -> int:
