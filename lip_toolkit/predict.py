@@ -50,6 +50,9 @@ class _PosePredictor:
         from .pose.inference import PoseHeatmapPredictor
         self.predictor = PoseHeatmapPredictor.from_config(config, checkpoint, flip=flip, device=device,
                                                           cfg_options=cfg_options)
+        if self.predictor.is_posefix:
+            raise LipToolkitError('a PoseFix config refines the joints of another model; predict with a pose '
+                                  'estimator config (HRNet, MSPN)', getattr(config, 'filename', None))
 
     def __call__(self, images):
         batch = self.predictor.predict(images)
@@ -65,6 +68,87 @@ class _ParsingPredictor:
 
     def __call__(self, images):
         return [logits.argmax(axis=0).astype(np.uint8) for logits in self.predictor(images)]
+
+
+class _PoseEnsemblePredictor:
+    """The heatmap average of :func:`lip_toolkit.pose.ensemble.ensemble_pose`, on any images.
+
+    Members' flip-tested heatmaps are brought onto the grid of the voting member with the finest heatmap,
+    averaged with the spec's weights, decoded once with that member's codec, then refined by the PoseFix refiner
+    if the spec has one: the same steps, and the same functions, as the split ensemble.
+    """
+
+    def __init__(self, spec, device):
+        from .core.runner import load_config
+        from .pose.ensemble import _codec, _reference_member
+        from .pose.inference import PoseHeatmapPredictor
+        self.weights = spec.normalised_weights()
+        self.voting = [k for k, weight in enumerate(self.weights) if weight > 0]
+        self.predictors = {}
+        for k in self.voting:
+            member = spec.members[k]
+            self.predictors[k] = PoseHeatmapPredictor.from_config(
+                load_config(member.config, member.cfg_options), member.checkpoint, flip=spec.member_flip(member),
+                device=device)
+            if self.predictors[k].is_posefix:
+                raise LipToolkitError(f'member {member.name!r} is a PoseFix model: give it as the refiner',
+                                      spec.source)
+        self.refiner = None
+        if spec.refiner is not None:
+            self.refiner = PoseHeatmapPredictor.from_config(
+                load_config(spec.refiner.config, spec.refiner.cfg_options), spec.refiner.checkpoint,
+                flip=spec.member_flip(spec.refiner), device=device)
+            if not self.refiner.is_posefix:
+                raise LipToolkitError('the refiner must be a PoseFix config', spec.refiner.config)
+        self.reference = _reference_member(self.predictors, self.weights)
+        self.codec = _codec(self.predictors[self.reference])
+
+    def __call__(self, images):
+        from .pose.ensemble import accumulate_heatmaps
+        from .pose.inference import decode_heatmaps
+        total = None
+        order = [self.reference] + [k for k in self.voting if k != self.reference]
+        for k in order:  # the reference first: its grid receives the others
+            batch = self.predictors[k].predict(images)
+            if k == self.reference:
+                reference_batch = batch
+            if len(self.voting) > 1:
+                total = accumulate_heatmaps(total, batch.heatmaps, batch.affines, reference_batch.affines,
+                                            reference_batch.heatmaps.shape[-2:], self.weights[k])
+        if len(self.voting) == 1:
+            keypoints, scores = reference_batch.keypoints, reference_batch.scores
+        else:
+            keypoints, scores = decode_heatmaps(total, reference_batch.affines, self.codec)
+        if self.refiner is not None:
+            refined = self.refiner.predict(images, coarse_keypoints=keypoints)
+            keypoints, scores = refined.keypoints, refined.scores
+        return keypoints, scores
+
+
+class _ParsingEnsemblePredictor:
+    """The weighted logit (or probability) average of :func:`lip_toolkit.parsing.ensemble.ensemble_parsing`."""
+
+    def __init__(self, spec, device, batch_size):
+        from .core.runner import load_config
+        from .parsing.inference import ParsingLogitPredictor
+        self.weights = spec.normalised_weights()
+        self.predictors = {}
+        for k, member in enumerate(spec.members):
+            if self.weights[k] > 0:
+                self.predictors[k] = ParsingLogitPredictor.from_config(
+                    load_config(member.config, member.cfg_options), member.checkpoint, device=device,
+                    flip=spec.member_flip(member), scales=spec.member_scales(member), output=spec.average,
+                    batch_size=batch_size)
+        if len({p.num_classes for p in self.predictors.values()}) != 1:
+            raise LipToolkitError('ensemble members predict different numbers of classes', spec.source)
+
+    def __call__(self, images):
+        from .parsing.ensemble import accumulate
+        totals = [None] * len(images)
+        for k, predictor in self.predictors.items():
+            for index, output in enumerate(predictor(images)):
+                totals[index] = accumulate(totals[index], output, self.weights[k])
+        return [total.argmax(axis=0).astype(np.uint8) for total in totals]
 
 
 def _shrunk(image: np.ndarray, max_side: int) -> np.ndarray:
@@ -123,10 +207,13 @@ def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=No
         out_dir: output folder (created; files of earlier runs with the same names are replaced).
         config: model config (path, or path under ``configs/``); its ``default_scope`` picks the track.
         checkpoint: the weights for ``config`` (loaded safely, strictly).
-        ensemble: an ensemble file instead of ``config`` + ``checkpoint`` (not available yet; see the docs).
+        ensemble: an ensemble file (``configs/ensembles/*.py``, ``.json``, ``.yaml``) or an ``EnsembleSpec``,
+            instead of ``config`` + ``checkpoint``; members are combined as ``lip-toolkit ensemble`` does.
         device: ``'cpu'``, ``'cuda'``, ``'cuda:N'``; default CUDA when available.
-        flip: flip test; default on for pose (as ``evaluate``), off for parsing.
-        scales: parsing test scales (factors on the config's input size), logits averaged; default ``(1.0,)``.
+        flip: flip test; default on for pose (as ``evaluate``), off for parsing; with an ensemble, overrides
+            the file's setting.
+        scales: parsing test scales (factors on the config's input size), logits averaged; default ``(1.0,)``
+            (an ensemble: the file's).
         batch_size: images per forward pass.
         overlays: also draw ``overlays/<stem>.png``.
         cfg_options: config overrides.
@@ -141,30 +228,43 @@ def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=No
     from .core.io import atomic_write
     from .core.progress import info, progress
 
-    if ensemble is not None:
-        raise LipToolkitError('--ensemble is not available in this version: pass CONFIG CHECKPOINT')
-    if config is None or checkpoint is None:
-        raise LipToolkitError('give a CONFIG and a CHECKPOINT')
+    if ensemble is not None and (config is not None or checkpoint is not None):
+        raise LipToolkitError('give either CONFIG and CHECKPOINT or an ensemble file, not both')
+    if ensemble is None and (config is None or checkpoint is None):
+        raise LipToolkitError('give CONFIG and CHECKPOINT, or an ensemble file')
     if batch_size < 1:
         raise LipToolkitError(f'batch size must be at least 1, got {batch_size}')
-    if not Path(checkpoint).is_file():
+    if checkpoint is not None and not Path(checkpoint).is_file():
         raise LipToolkitError('checkpoint not found', checkpoint)
+    if isinstance(ensemble, (str, Path)) and not Path(ensemble).is_file():
+        raise LipToolkitError('ensemble file not found', ensemble)
     paths = collect_images(inputs)
     _unique_stems(paths)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise LipToolkitError('output exists and is not a folder', out_dir)
 
-    from .core.runner import config_track, load_config
-    cfg = load_config(config, cfg_options)
-    track = config_track(cfg, config)
-    if track == 'pose':
-        if scales is not None:
-            raise LipToolkitError('--scales applies to parsing models only')
-        model = _PosePredictor(cfg, checkpoint, True if flip is None else flip, device, None)
+    if ensemble is not None:
+        from .ensemble_config import EnsembleSpec, load_ensemble
+        if cfg_options:
+            raise LipToolkitError('--cfg-options applies to a single CONFIG; set cfg_options per ensemble member')
+        spec = ensemble if isinstance(ensemble, EnsembleSpec) else load_ensemble(ensemble, flip=flip,
+                                                                                 scales=scales)
+        track, source = spec.track, Path(str(spec.source or 'ensemble')).name
+        model = _PoseEnsemblePredictor(spec, device) if track == 'pose' else _ParsingEnsemblePredictor(
+            spec, device, batch_size)
     else:
-        model = _ParsingPredictor(cfg, checkpoint, bool(flip), tuple(scales or (1.0,)), device, None, batch_size)
-    info(f'{track} model {Path(str(config)).name}: {len(paths)} image(s) -> {out_dir}')
+        from .core.runner import config_track, load_config
+        cfg = load_config(config, cfg_options)
+        track, source = config_track(cfg, config), Path(str(config)).name
+        if track == 'pose':
+            if scales is not None:
+                raise LipToolkitError('--scales applies to parsing models only')
+            model = _PosePredictor(cfg, checkpoint, True if flip is None else flip, device, None)
+        else:
+            model = _ParsingPredictor(cfg, checkpoint, bool(flip), tuple(scales or (1.0,)), device, None,
+                                      batch_size)
+    info(f'{track} model {source}: {len(paths)} image(s) -> {out_dir}')
 
     names, all_keypoints, files = [], [], []
     for chunk in progress(_chunks(paths, batch_size), total=-(-len(paths) // batch_size), desc='predict',

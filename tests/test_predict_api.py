@@ -16,12 +16,12 @@ POSE_CONFIG = 'configs/demo/pose_hrnet-tiny_lip-128x96.py'
 PARSING_CONFIG = 'configs/demo/parsing_ce2p-aspoc_r18-tiny_30e_synthetic-96x96.py'
 
 
-def save_initial_weights(config, builder, path):
+def save_initial_weights(config, builder, path, seed=0):
     """A checkpoint of the freshly initialised model, as the tests' stand-in for trained weights."""
     import torch
 
     from lip_toolkit.core.runner import load_config
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     model = builder(load_config(config), None, 'cpu')
     torch.save({'state_dict': model.state_dict()}, path)
     return path
@@ -127,3 +127,76 @@ def test_no_overlays_and_bad_inputs(user_images, parsing_checkpoint, pose_checkp
     with pytest.raises(LipToolkitError, match='--scales applies to parsing'):
         predict([user_images / 'grey.png'], tmp_path / 'o', scales=(1.0, 1.5), **common)
     assert not (tmp_path / 'o').exists()  # nothing written for refused runs
+
+
+def write_ensemble(path, config, checkpoints, weights, **settings):
+    members = [dict(config=config, checkpoint=str(c), weight=w, name=f'm{i}')
+               for i, (c, w) in enumerate(zip(checkpoints, weights))]
+    lines = [f'{key} = {value!r}' for key, value in settings.items()] + [f'members = {members!r}']
+    path.write_text('\n'.join(lines) + '\n')
+    return path
+
+
+def test_pose_ensemble_matches_the_split_ensemble(synthetic_lip, pose_checkpoint, tmp_path):
+    """Predicting the test images with --ensemble gives the rows `lip-toolkit ensemble` writes for the split."""
+    from lip_toolkit.ensemble_config import load_ensemble
+    from lip_toolkit.pose.ensemble import ensemble_pose
+    from lip_toolkit.pose.inference import build_pose_model
+    from lip_toolkit.pose.lip_csv import read_lip_pred_csv
+    other = save_initial_weights(POSE_CONFIG, build_pose_model, tmp_path / 'other.pth', seed=1)
+    # flip is off to halve the work: flip itself is covered by the single-model test above
+    spec_file = write_ensemble(tmp_path / 'pose_ens.py', POSE_CONFIG, [pose_checkpoint, other], [1.0, 3.0],
+                               flip=False)
+    ensemble_pose(load_ensemble(spec_file), split='test', data_root=synthetic_lip, out=tmp_path / 'split.csv')
+    result = predict([synthetic_lip / 'Testing_images' / 'testing_images'], tmp_path / 'out', ensemble=spec_file,
+                     device='cpu', overlays=False)
+    assert result['track'] == 'pose'
+    split_names, split_rows = read_lip_pred_csv(tmp_path / 'split.csv')
+    names, rows = read_lip_pred_csv(result['csv'])
+    by_name = dict(zip(names, rows))
+    np.testing.assert_array_equal(np.stack([by_name[n] for n in split_names]), split_rows)
+
+
+def test_parsing_ensemble_averages_the_members(user_images, parsing_checkpoint, tmp_path):
+    from lip_toolkit.ensemble_config import load_ensemble
+    from lip_toolkit.parsing.ensemble import combine_outputs
+    from lip_toolkit.parsing.inference import ParsingLogitPredictor, build_parsing_model
+    from lip_toolkit.parsing.label_io import read_label_map
+    other = save_initial_weights(PARSING_CONFIG, build_parsing_model, tmp_path / 'other.pth', seed=1)
+    spec_file = write_ensemble(tmp_path / 'parsing_ens.py', PARSING_CONFIG, [parsing_checkpoint, other],
+                               [1.0, 2.0], average='softmax')
+    images = [user_images / 'plain.jpg', user_images / 'grey.png']
+    result = predict(images, tmp_path / 'out', ensemble=spec_file, device='cpu', overlays=False)
+    assert result['track'] == 'parsing'
+    spec = load_ensemble(spec_file)
+    members = [ParsingLogitPredictor.from_config(PARSING_CONFIG, m.checkpoint, device='cpu', output='softmax')
+               for m in spec.members]
+    decoded = [read_image_bgr(path) for path in images]
+    outputs = [member(decoded) for member in members]
+    for index, path in enumerate(images):
+        expected = combine_outputs([o[index] for o in outputs], spec.normalised_weights()).argmax(axis=0)
+        np.testing.assert_array_equal(read_label_map(tmp_path / 'out' / 'parsing' / f'{path.stem}.png', 'pred'),
+                                      expected)
+    with pytest.raises(LipToolkitError, match='not both'):
+        predict(images, tmp_path / 'o', ensemble=spec_file, config=PARSING_CONFIG, checkpoint=other)
+
+
+@pytest.mark.slow
+def test_parsing_ensemble_matches_the_split_ensemble(synthetic_lip, parsing_checkpoint, tmp_path):
+    from lip_toolkit.ensemble_config import load_ensemble
+    from lip_toolkit.parsing.ensemble import ensemble_parsing
+    from lip_toolkit.parsing.inference import build_parsing_model
+    from lip_toolkit.parsing.label_io import read_label_map
+    other = save_initial_weights(PARSING_CONFIG, build_parsing_model, tmp_path / 'other.pth', seed=1)
+    spec_file = write_ensemble(tmp_path / 'parsing_ens.py', PARSING_CONFIG, [parsing_checkpoint, other],
+                               [1.0, 1.0], average='softmax')
+    ensemble_parsing(load_ensemble(spec_file), split='test', data_root=synthetic_lip, out=tmp_path / 'split')
+    predict([synthetic_lip / 'Testing_images' / 'testing_images'], tmp_path / 'out', ensemble=spec_file,
+            device='cpu')
+    split_pngs = sorted((tmp_path / 'split').glob('*.png'))
+    assert len(split_pngs) == 8
+    for png in split_pngs:
+        np.testing.assert_array_equal(read_label_map(tmp_path / 'out' / 'parsing' / png.name, 'pred'),
+                                      read_label_map(png, 'pred'))
+    with pytest.raises(LipToolkitError, match='not both'):
+        predict([tmp_path], tmp_path / 'o', ensemble=spec_file, config=PARSING_CONFIG, checkpoint=other)

@@ -3,7 +3,9 @@ import click
 
 
 @click.command('predict')
-@click.argument('model', nargs=-1, required=True, metavar='CONFIG CHECKPOINT INPUTS...')
+@click.argument('arguments', nargs=-1, required=True, metavar='[CONFIG CHECKPOINT] INPUTS...')
+@click.option('--ensemble', 'ensemble_file', type=click.Path(dir_okay=False), default=None,
+              help='An ensemble file (configs/ensembles/*.py) instead of CONFIG CHECKPOINT.')
 @click.option('--out', 'out_dir', required=True, type=click.Path(file_okay=False),
               help='Output folder: keypoints.csv + keypoints/*.json (pose) or parsing/*.png, and overlays/.')
 @click.option('--device', default=None, help='cpu, cuda or cuda:N (default: cuda if available).')
@@ -15,8 +17,9 @@ import click
 @click.option('--no-overlays', is_flag=True, help='Do not draw overlays/<name>.png pictures.')
 @click.option('--cfg-options', 'cfg_options', multiple=True, metavar='KEY=VALUE',
               help='Override config values (repeatable), e.g. --cfg-options model.test_cfg.flip_test=False.')
-def cli(model, out_dir, device, flip, scales, batch_size, no_overlays, cfg_options):
-    """Predict images or folders of images (JPEG, PNG with or without alpha, greyscale, 16-bit, any size).
+def cli(arguments, ensemble_file, out_dir, device, flip, scales, batch_size, no_overlays, cfg_options):
+    """Predict images or folders of images (JPEG, PNG with or without alpha, greyscale, 16-bit, any size)
+    with CONFIG and CHECKPOINT, or with the models of an --ensemble file.
 
     Each image is taken as one person filling the picture, as in LIP. The config decides the track: a pose
     model writes joints (keypoints/<name>.json with confidences, and keypoints.csv in the LIP format), a parsing
@@ -27,16 +30,22 @@ def cli(model, out_dir, device, flip, scales, batch_size, no_overlays, cfg_optio
       lip-toolkit predict configs/pose/hrnet/CONFIG.py hrnet.pth photos/ --out pred_pose
       lip-toolkit predict configs/parsing/ce2p/CONFIG.py ce2p.pth a.jpg b.png --out pred_parsing --flip
       lip-toolkit predict CONFIG CHECKPOINT photos/ --out pred --device cpu --no-overlays
+      lip-toolkit predict --ensemble configs/ensembles/FILE.py photos/ --out pred_ensemble
     """
-    if len(model) < 3:
-        raise click.UsageError('expected CONFIG CHECKPOINT and at least one image or folder')
-    config, checkpoint, inputs = model[0], model[1], model[2:]
+    if ensemble_file is not None:
+        config = checkpoint = None
+        inputs = arguments
+    elif len(arguments) < 3:
+        raise click.UsageError('expected CONFIG CHECKPOINT and at least one image or folder (or --ensemble FILE '
+                               'and images)')
+    else:
+        config, checkpoint, inputs = arguments[0], arguments[1], arguments[2:]
     from ..core.runner import parse_cfg_options
     from ..evaluation import _parse_scales
     from ..predict import predict
     cfg_options = parse_cfg_options(cfg_options) if cfg_options else None
-    result = predict(inputs, out_dir, config=config, checkpoint=checkpoint, device=device, flip=flip,
-                     scales=_parse_scales(scales), batch_size=batch_size, overlays=not no_overlays,
-                     cfg_options=cfg_options)
+    result = predict(inputs, out_dir, config=config, checkpoint=checkpoint, ensemble=ensemble_file,
+                     device=device, flip=flip, scales=_parse_scales(scales), batch_size=batch_size,
+                     overlays=not no_overlays, cfg_options=cfg_options)
     what = 'keypoints' if result['track'] == 'pose' else 'label maps'
     click.echo(f"predicted {what} for {result['num_images']} image(s) in {result['out_dir']}")

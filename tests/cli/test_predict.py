@@ -52,3 +52,13 @@ def test_usage_and_input_errors(parsing_checkpoint, tmp_path, capsys):
     assert main(['predict', PARSING_CONFIG, str(parsing_checkpoint), str(tmp_path), '--scales', 'x',
                  '--out', str(tmp_path / 'o')]) == 1
     assert '--scales takes comma-separated numbers' in capsys.readouterr().err
+
+
+def test_ensemble_option_takes_every_argument_as_input(tmp_path, capsys):
+    (tmp_path / 'ens.py').write_text("members = [dict(config='x.py', checkpoint='y.pth')]\n")
+    assert main(['predict', '--ensemble', str(tmp_path / 'missing.py'), str(tmp_path), '--out',
+                 str(tmp_path / 'o')]) == 1
+    assert 'missing.py: ensemble file not found' in capsys.readouterr().err
+    assert main(['predict', '--ensemble', str(tmp_path / 'ens.py'), str(tmp_path / 'photo.jpg'), '--out',
+                 str(tmp_path / 'o')]) == 1
+    assert 'photo.jpg: input not found' in capsys.readouterr().err
