@@ -2,12 +2,13 @@
 
 Importing this package registers them with ``mmseg.registry.MODELS``.
 """
-from .backbones import DilatedSCNet
+from .backbones import DilatedSCNet, HRNetFuseToSize
 from .ce2p_head import CE2PHead, PSPContext, edge_map_from_labels
 from .losses import ClassBalancedEdgeLoss, class_balanced_edge_weights
 from .ocnet import ASPOCContext, ASPOCHead, BaseOCContext, BaseOCHead, ObjectContextBlock
 
 __all__ = [
     'ASPOCContext', 'ASPOCHead', 'BaseOCContext', 'BaseOCHead', 'CE2PHead', 'ClassBalancedEdgeLoss',
-    'DilatedSCNet', 'ObjectContextBlock', 'PSPContext', 'class_balanced_edge_weights', 'edge_map_from_labels',
+    'DilatedSCNet', 'HRNetFuseToSize', 'ObjectContextBlock', 'PSPContext', 'class_balanced_edge_weights',
+    'edge_map_from_labels',
 ]

@@ -10,12 +10,15 @@
   DCNv2, ``ModulatedDeformConv2dPack``, which runs on CPU): MMSeg's ``ResNetV1c`` with ``dcn=dict(type='DCNv2')``
   and ``stage_with_dcn=(False, True, True, True)``; importing this module registers ``DCNv2``.
 * HRNetV2-W48 is MMSeg's ``HRNet`` with an FCN head on the four up-sampled branches (720 channels).
+  :class:`HRNetFuseToSize` is the same network whose fuse layers up-sample exactly as HRNet-Semantic-Segmentation
+  does (used by the reference config that runs its released LIP weights).
 """
 from typing import Sequence
 
 import mmcv.ops  # noqa: F401  (registers DCNv2 with mmcv's conv registry)
 import torch.nn as nn
 from mmpose.models.backbones import SCNet
+from mmseg.models.backbones import HRNet
 from mmseg.registry import MODELS
 
 
@@ -42,3 +45,27 @@ def _dilate_3x3_convs(module: nn.Module, dilation: int) -> None:
         if isinstance(conv, nn.Conv2d) and conv.kernel_size == (3, 3) and conv.stride == (1, 1):
             conv.dilation = (dilation, dilation)
             conv.padding = (dilation, dilation)
+
+
+@MODELS.register_module()
+class HRNetFuseToSize(HRNet):
+    """MMSeg's HRNet whose fuse layers up-sample a lower branch straight to the higher branch's size.
+
+    MMSeg up-samples by ``2 ** (j - i)`` and then resizes to the target size; HRNet-Semantic-Segmentation
+    interpolates once, to the target size (bilinear, ``align_corners=False``). The two agree when every branch
+    is exactly half the one above (inputs divisible by 32, e.g. 480 or 512), not otherwise (473: 119 vs 2 x 60).
+    The weights and their names are MMSeg's ``HRNet``'s; only the parameter-free up-sampling module goes.
+
+    Args:
+        **kwargs: MMSeg ``HRNet`` arguments.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        from mmseg.models.backbones.hrnet import HRModule
+        for module in self.modules():
+            if isinstance(module, HRModule) and module.fuse_layers is not None:
+                for i, fuse_layer in enumerate(module.fuse_layers):
+                    for j in range(i + 1, len(fuse_layer)):
+                        # conv, norm, Upsample -> conv, norm; HRModule.forward then resizes to the target size
+                        fuse_layer[j] = nn.Sequential(*list(fuse_layer[j].children())[:2])
