@@ -10,6 +10,7 @@ import importlib
 import pkgutil
 import sys
 import traceback
+import warnings
 
 import click
 
@@ -84,6 +85,8 @@ def main(argv=None) -> int:
     """Console-script entry point: one line and a non-zero exit on user errors, tracebacks only with --debug."""
     argv = list(sys.argv[1:] if argv is None else argv)
     _ARGV[:] = argv
+    # mmengine imports pkg_resources (setuptools < 81 is pinned for mmcv's build); its notice is noise here.
+    warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
     debug = '--debug' in argv
     try:
         # Without standalone mode click returns (not raises) the code of a ``click.exceptions.Exit``.
