@@ -13,6 +13,8 @@ def _common_options(function):
                      show_default=True, help='Label for torso skin, which LIP has no class for: 255 or 0.'),
         click.option('--margin', type=click.FloatRange(0, 1), default=0.1, show_default=True,
                      help='Context around each person box, as a fraction of its size per side.'),
+        click.option('--min-height', type=click.IntRange(min=0), default=32, show_default=True,
+                     help='Leave out persons whose own box is lower than this (pixels); they are counted.'),
         click.option('--workers', type=click.IntRange(min=1), default=None,
                      help='Processes. Default: all available CPUs.'),
         click.option('--overwrite', is_flag=True, help='Replace DST if it exists and is not empty.'),
@@ -28,7 +30,7 @@ def _report(report):
 
 @click.command(name='cihp')
 @_common_options
-def cihp_cli(src, dst, on_error, torso_skin, margin, workers, overwrite):
+def cihp_cli(src, dst, on_error, torso_skin, margin, min_height, workers, overwrite):
     """Cut CIHP into single-person LIP samples (LIP layout, 20 LIP classes) in DST.
 
     SRC is CIHP's instance-level_human_parsing folder (Training/ and Validation/ with Images, Category_ids,
@@ -41,13 +43,13 @@ def cihp_cli(src, dst, on_error, torso_skin, margin, workers, overwrite):
       lip-toolkit data cihp data/CIHP data/cihp_lip --on-error skip --torso-skin background
     """
     from ..parsing.datasets.multihuman import convert_cihp
-    _report(convert_cihp(src, dst, on_error=on_error, torso_skin=torso_skin, margin=margin, workers=workers,
-                         overwrite=overwrite))
+    _report(convert_cihp(src, dst, on_error=on_error, torso_skin=torso_skin, margin=margin, min_height=min_height,
+                         workers=workers, overwrite=overwrite))
 
 
 @click.command(name='mhp')
 @_common_options
-def mhp_cli(src, dst, on_error, torso_skin, margin, workers, overwrite):
+def mhp_cli(src, dst, on_error, torso_skin, margin, min_height, workers, overwrite):
     """Cut MHP v2 into single-person LIP samples (LIP layout, 58 classes mapped to LIP's 20) in DST.
 
     SRC is the LV-MHP-v2 folder ({train,val}/images, {train,val}/parsing_annos/<id>_<NN>_<kk>.png with the label
@@ -59,5 +61,5 @@ def mhp_cli(src, dst, on_error, torso_skin, margin, workers, overwrite):
       lip-toolkit data mhp data/LV-MHP-v2 data/mhp_lip --on-error skip --margin 0.15
     """
     from ..parsing.datasets.multihuman import convert_mhp
-    _report(convert_mhp(src, dst, on_error=on_error, torso_skin=torso_skin, margin=margin, workers=workers,
-                        overwrite=overwrite))
+    _report(convert_mhp(src, dst, on_error=on_error, torso_skin=torso_skin, margin=margin, min_height=min_height,
+                        workers=workers, overwrite=overwrite))

@@ -68,7 +68,7 @@ def _sample(out, split, sample_id):
 def test_cihp_crops_map_and_ignore_other_persons(tmp_path):
     write_cihp_tree(tmp_path / 'CIHP')
     out = tmp_path / 'cihp_lip'
-    report = convert_cihp(tmp_path / 'CIHP', out, margin=0.0, workers=1)
+    report = convert_cihp(tmp_path / 'CIHP', out, margin=0.0, workers=1, min_height=0)
     assert report.samples == {'train': 3, 'val': 1} and report.images == {'train': 2, 'val': 1}
     assert (out / 'TrainVal_images' / 'train_id.txt').read_text().split() == [
         '0000006_01', '0000006_02', '0000007_01']
@@ -94,7 +94,7 @@ def test_cihp_crops_map_and_ignore_other_persons(tmp_path):
 def test_cihp_torso_skin_as_background_and_margin(tmp_path):
     write_cihp_tree(tmp_path / 'src', nested=False)
     out = tmp_path / 'out'
-    convert_cihp(tmp_path / 'src', out, torso_skin='background', margin=0.25, workers=1)
+    convert_cihp(tmp_path / 'src', out, torso_skin='background', margin=0.25, workers=1, min_height=0)
     _, label = _sample(out, 'train', '0000006_01')
     # box 16x9 widened by round(16*0.25)=4 rows and round(9*0.25)=2 columns per side, clipped to the image
     assert label.shape == (20, 13)   # rows 0-19 (clipped), cols 1-13
@@ -106,20 +106,29 @@ def test_cihp_torso_skin_as_background_and_margin(tmp_path):
     assert label7.shape == (14, 11) and (label7[2:12, 2:9] == 9).all() and label7.sum() == 9 * 70
 
 
+def test_cihp_small_persons_are_left_out_and_counted(tmp_path):
+    src = write_cihp_tree(tmp_path / 'CIHP')
+    report = convert_cihp(src, tmp_path / 'out', min_height=12, workers=1)
+    # person heights: image 6 -> 16 and 12 rows (kept), image 7 and the val image -> 10 rows (left out)
+    assert report.samples == {'train': 2, 'val': 0} and report.small_persons == 2
+    assert 'lower than the minimum height' in report.summary()
+    assert json.loads((tmp_path / 'out' / 'conversion.json').read_text())['small_persons'] == 2
+
+
 def test_cihp_bad_item_stop_and_skip(tmp_path):
     src = write_cihp_tree(tmp_path / 'CIHP')
     missing = src / 'Training' / 'Category_ids' / '0000007.png'
     missing.unlink()
     out = tmp_path / 'out'
     with pytest.raises(LipToolkitError, match='file not found') as info:
-        convert_cihp(src, out, workers=1)
+        convert_cihp(src, out, workers=1, min_height=0)
     assert info.value.path == str(missing) and not out.exists()     # nothing half-written
-    report = convert_cihp(src, out, on_error='skip', workers=1)
+    report = convert_cihp(src, out, on_error='skip', workers=1, min_height=0)
     assert report.skipped and report.skipped[0][0] == 'train/0000007' and str(missing) in report.skipped[0][1]
     assert report.samples['train'] == 2
     assert 'train/0000007' in (out / 'skipped.txt').read_text()
     with pytest.raises(LipToolkitError, match='output exists'):
-        convert_cihp(src, out, workers=1)
+        convert_cihp(src, out, workers=1, min_height=0)
 
 
 def test_cihp_invalid_label_value_names_pixel(tmp_path):
@@ -128,14 +137,14 @@ def test_cihp_invalid_label_value_names_pixel(tmp_path):
     category[5, 4] = 42
     cv2.imwrite(str(src / 'Validation' / 'Category_ids' / '0000001.png'), category)
     with pytest.raises(LipToolkitError, match='42 is not a CIHP class id') as info:
-        convert_cihp(src, tmp_path / 'out', workers=1)
+        convert_cihp(src, tmp_path / 'out', workers=1, min_height=0)
     assert info.value.location == 'pixel (x=4, y=5)'
 
 
 def test_cihp_process_pool_gives_same_tree(tmp_path):
     src = write_cihp_tree(tmp_path / 'CIHP', n_train_extra=40)
-    one = convert_cihp(src, tmp_path / 'one', workers=1)
-    two = convert_cihp(src, tmp_path / 'two', workers=2)
+    one = convert_cihp(src, tmp_path / 'one', workers=1, min_height=0)
+    two = convert_cihp(src, tmp_path / 'two', workers=2, min_height=0)
     assert one.samples == two.samples
     for name in ('TrainVal_images/train_id.txt', 'TrainVal_parsing_annotations/train_segmentations/0000006_02.png'):
         assert (tmp_path / 'one' / name).read_bytes() == (tmp_path / 'two' / name).read_bytes()
@@ -186,7 +195,7 @@ def test_mhp_class_map_covers_all_58_classes():
 def test_mhp_crops_map_and_ignore_other_persons(tmp_path):
     write_mhp_tree(tmp_path)
     out = tmp_path / 'mhp_lip'
-    report = convert_mhp(tmp_path, out, margin=0.0, workers=1)
+    report = convert_mhp(tmp_path, out, margin=0.0, workers=1, min_height=0)
     assert report.samples == {'train': 4, 'val': 2}
     assert (out / 'TrainVal_images' / 'train_id.txt').read_text().split() == ['12_01', '12_02', '5_01', '5_02']
     _, first = _sample(out, 'train', '5_01')
@@ -207,8 +216,8 @@ def test_mhp_bad_items(tmp_path):
     bad[1, 2] = 59
     _write_mhp_anno(src / 'val' / 'parsing_annos' / '3_02_02.png', bad, 0)
     with pytest.raises(LipToolkitError, match='do not match their declared count'):
-        convert_mhp(src, tmp_path / 'out', workers=1)
-    report = convert_mhp(src, tmp_path / 'out', on_error='skip', workers=1)
+        convert_mhp(src, tmp_path / 'out', workers=1, min_height=0)
+    report = convert_mhp(src, tmp_path / 'out', on_error='skip', workers=1, min_height=0)
     assert [item for item, _ in report.skipped] == ['train/12', 'val/3']
     assert '59 is not a MHP v2 class id' in report.skipped[1][1] and 'pixel (x=2, y=1)' in report.skipped[1][1]
     assert report.samples == {'train': 2, 'val': 0}
@@ -218,9 +227,12 @@ def test_cli_commands(tmp_path, capsys):
     from lip_toolkit.cli import main
     write_mhp_tree(tmp_path / 'mhp')
     write_cihp_tree(tmp_path / 'cihp')
-    assert main(['data', 'mhp', str(tmp_path / 'mhp'), str(tmp_path / 'a'), '--workers', '1']) == 0
+    assert main(['data', 'mhp', str(tmp_path / 'mhp'), str(tmp_path / 'a'), '--workers', '1',
+                 '--min-height', '0']) == 0
     assert 'train: 4 persons from 2 images' in capsys.readouterr().out
-    assert main(['data', 'cihp', str(tmp_path / 'cihp'), str(tmp_path / 'b'), '--torso-skin', 'background']) == 0
+    assert main(['data', 'cihp', str(tmp_path / 'cihp'), str(tmp_path / 'b'), '--torso-skin', 'background',
+                 '--min-height', '12']) == 0
+    assert '2 persons lower than the minimum height left out' in capsys.readouterr().out
     assert main(['data', 'cihp', str(tmp_path / 'cihp'), str(tmp_path / 'b')]) == 1
     err = capsys.readouterr().err.strip()
     assert err.count('\n') == 0 and 'output exists' in err

@@ -23,7 +23,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -35,6 +35,8 @@ from ..label_io import check_same_size, decode_label_png
 CIHP_TORSO_SKIN = 10
 TORSO_SKIN_POLICIES = {'ignore': IGNORE_INDEX, 'background': 0}
 ON_ERROR_POLICIES = ('stop', 'skip')
+# Persons lower than this (pixels, own box) are left out by default: too small to teach anything at 473x473.
+DEFAULT_MIN_HEIGHT = 32
 
 MHP_V2_CLASSES: Tuple[str, ...] = (
     'background', 'cap/hat', 'helmet', 'face', 'hair', 'left-arm', 'right-arm', 'left-hand', 'right-hand',
@@ -102,6 +104,7 @@ class ConversionReport:
     samples: Dict[str, int] = field(default_factory=dict)    # single-person samples written, per split
     skipped: List[Tuple[str, str]] = field(default_factory=list)  # (source item, reason) under on_error='skip'
     empty_persons: int = 0                                     # persons with no labelled pixel (nothing to crop)
+    small_persons: int = 0                                     # persons whose box is lower than min_height
 
     def summary(self) -> str:
         parts = [f'{split}: {self.samples[split]} persons from {self.images[split]} images'
@@ -109,9 +112,20 @@ class ConversionReport:
         line = f'{self.dataset} -> {self.out_dir}: ' + '; '.join(parts)
         if self.empty_persons:
             line += f'; {self.empty_persons} persons without labelled pixels left out'
+        if self.small_persons:
+            line += f'; {self.small_persons} persons lower than the minimum height left out'
         if self.skipped:
             line += f'; {len(self.skipped)} bad items skipped (listed in skipped.txt)'
         return line
+
+
+class PersonSample(NamedTuple):
+    """One person cut out of a multi-human image (``image``/``label`` None when the person has no pixel)."""
+
+    person: int
+    image: Optional[np.ndarray]
+    label: Optional[np.ndarray]
+    box_height: int  # height of the person's own box, before the margin
 
 
 def person_window(mask: np.ndarray, margin: float) -> Tuple[slice, slice]:
@@ -144,6 +158,11 @@ def crop_person(image: np.ndarray, labels: np.ndarray, own: np.ndarray, others: 
     label = np.where(own[window] | (crop == IGNORE_INDEX), crop, 0).astype(np.uint8)
     label[others[window] & ~own[window]] = IGNORE_INDEX
     return np.ascontiguousarray(image[window]), label
+
+
+def _height(mask: np.ndarray) -> int:
+    rows = np.flatnonzero(mask.any(axis=1))
+    return int(rows[-1] - rows[0] + 1) if rows.size else 0
 
 
 def _read_image(path: Path) -> np.ndarray:
@@ -206,7 +225,7 @@ def cihp_persons(base: Path, image_id: str, table: np.ndarray, margin: float):
     samples = []
     for person in np.unique(humans[people]):
         own = humans == person
-        samples.append((int(person),) + crop_person(image, labels, own, people, margin))
+        samples.append(PersonSample(int(person), *crop_person(image, labels, own, people, margin), _height(own)))
     return samples
 
 
@@ -268,13 +287,13 @@ def mhp_persons(base: Path, image_id: str, files: Sequence[Tuple[int, int, str]]
     samples = []
     for person, own, labels in persons:
         if not own.any():
-            samples.append((person, None, None))
+            samples.append(PersonSample(person, None, None, 0))
             continue
         others = np.zeros_like(own)
         for other, other_own, _ in persons:
             if other != person:
                 others |= other_own
-        samples.append((person,) + crop_person(image, labels, own, others, margin))
+        samples.append(PersonSample(person, *crop_person(image, labels, own, others, margin), _height(own)))
     return samples
 
 
@@ -288,6 +307,7 @@ class _Job:
     image_id: str
     source: Callable
     args: tuple
+    min_height: int = 0
 
 
 def _write_sample(out_root: Path, split: str, sample_id: str, image: np.ndarray, label: np.ndarray) -> None:
@@ -304,26 +324,31 @@ def _run_job(task):
     try:
         import cv2
         cv2.setNumThreads(1)
-        written, empty = [], 0
-        for person, image, label in job.source(*job.args):
-            if image is None:
+        written, empty, small = [], 0, 0
+        for sample in job.source(*job.args):
+            if sample.image is None:
                 empty += 1
                 continue
-            sample_id = f'{job.image_id}_{person:02d}'
-            _write_sample(out_root, job.split, sample_id, image, label)
+            if sample.box_height < job.min_height:
+                small += 1
+                continue
+            sample_id = f'{job.image_id}_{sample.person:02d}'
+            _write_sample(out_root, job.split, sample_id, sample.image, sample.label)
             written.append(sample_id)
-        return 'ok', job.split, job.image_id, written, empty
+        return 'ok', job.split, job.image_id, written, (empty, small)
     except LipToolkitError as exc:
         return 'error', job.split, job.image_id, exc.one_line(), (exc.message, exc.path, exc.location)
 
 
-def _check_options(on_error: str, torso_skin: str, margin: float) -> None:
+def _check_options(on_error: str, torso_skin: str, margin: float, min_height: int) -> None:
     if on_error not in ON_ERROR_POLICIES:
         raise LipToolkitError(f'on_error must be one of {", ".join(ON_ERROR_POLICIES)}, got {on_error!r}')
     if torso_skin not in TORSO_SKIN_POLICIES:
         raise LipToolkitError(f'torso_skin must be one of {", ".join(TORSO_SKIN_POLICIES)}, got {torso_skin!r}')
     if not 0 <= margin <= 1:
         raise LipToolkitError(f'margin must be between 0 and 1, got {margin}')
+    if min_height < 0:
+        raise LipToolkitError(f'min_height must be >= 0, got {min_height}')
 
 
 def _prepare_output(dst: Path, overwrite: bool) -> None:
@@ -356,10 +381,11 @@ def _convert(dataset: str, jobs_by_split: Dict[str, List[_Job]], dst, on_error: 
                                               path, location)
                     report.skipped.append((f'{split}/{image_id}', line))
                     continue
-                names, empty = rest
+                names, (empty, small) = rest
                 written[split].extend(names)
                 converted[split] += 1
                 report.empty_persons += empty
+                report.small_persons += small
 
         if workers == 1 or len(tasks) < 32:
             consume(map(_run_job, tasks))
@@ -375,7 +401,8 @@ def _convert(dataset: str, jobs_by_split: Dict[str, List[_Job]], dst, on_error: 
         if report.skipped:
             (tmp / 'skipped.txt').write_text(''.join(f'{item}\t{reason}\n' for item, reason in report.skipped))
         provenance = dict(dataset=dataset, **options, samples=report.samples, images=report.images,
-                          skipped=len(report.skipped), empty_persons=report.empty_persons)
+                          skipped=len(report.skipped), empty_persons=report.empty_persons,
+                          small_persons=report.small_persons)
         (tmp / 'conversion.json').write_text(json.dumps(provenance, indent=2, default=str) + '\n')
     for item, reason in report.skipped:
         info(f'skipped {item}: {reason}')
@@ -383,7 +410,8 @@ def _convert(dataset: str, jobs_by_split: Dict[str, List[_Job]], dst, on_error: 
 
 
 def convert_cihp(src, dst, on_error: str = 'stop', torso_skin: str = 'ignore', margin: float = 0.1,
-                 workers: Optional[int] = None, overwrite: bool = False) -> ConversionReport:
+                 min_height: int = DEFAULT_MIN_HEIGHT, workers: Optional[int] = None,
+                 overwrite: bool = False) -> ConversionReport:
     """Write CIHP's persons as a LIP-layout single-person parsing tree (``lip-toolkit data cihp``).
 
     Args:
@@ -394,13 +422,15 @@ def convert_cihp(src, dst, on_error: str = 'stop', torso_skin: str = 'ignore', m
             ``'skip'`` it, listing every skipped item in ``DST/skipped.txt`` and the report.
         torso_skin: CIHP's class 10 (Torso-skin, no LIP class): ``'ignore'`` (255) or ``'background'`` (0).
         margin: context around each person's box, as a fraction of its size per side.
+        min_height: persons whose own box is lower than this many pixels are left out (counted in the report):
+            distant bystanders would be blown up to the training crop size as a few huge pixels.
         workers: processes (default: all available CPUs).
         overwrite: replace a non-empty ``dst``.
 
     Returns:
         :class:`ConversionReport`. Samples are named ``<CIHP id>_<person number, 2 digits>``.
     """
-    _check_options(on_error, torso_skin, margin)
+    _check_options(on_error, torso_skin, margin, min_height)
     root = find_cihp_root(src)
     dst = Path(dst)
     _prepare_output(dst, overwrite)
@@ -413,25 +443,28 @@ def convert_cihp(src, dst, on_error: str = 'stop', torso_skin: str = 'ignore', m
                 raise LipToolkitError('CIHP Training/ folder missing', root)
             continue
         base, ids = found
-        jobs[split] = [_Job(split, image_id, cihp_persons, (base, image_id, table, margin)) for image_id in ids]
-    options = dict(source=str(root), torso_skin=torso_skin, margin=margin, on_error=on_error)
+        jobs[split] = [_Job(split, image_id, cihp_persons, (base, image_id, table, margin), min_height)
+                       for image_id in ids]
+    options = dict(source=str(root), torso_skin=torso_skin, margin=margin, min_height=min_height,
+                   on_error=on_error)
     return _convert('CIHP', jobs, dst, on_error, workers, options)
 
 
 def convert_mhp(src, dst, on_error: str = 'stop', torso_skin: str = 'ignore', margin: float = 0.1,
-                workers: Optional[int] = None, overwrite: bool = False) -> ConversionReport:
+                min_height: int = DEFAULT_MIN_HEIGHT, workers: Optional[int] = None,
+                overwrite: bool = False) -> ConversionReport:
     """Write MHP v2's persons as a LIP-layout single-person parsing tree (``lip-toolkit data mhp``).
 
     Args:
         src: ``LV-MHP-v2`` (``{train,val}/images``, ``{train,val}/parsing_annos/<id>_<NN>_<kk>.png`` with the
             label in the red channel, ``list/{train,val}.txt``), or the folder holding it.
-        dst, on_error, torso_skin, margin, workers, overwrite: as in :func:`convert_cihp` (``torso_skin`` applies
+        dst, on_error, torso_skin, margin, min_height, workers, overwrite: as in :func:`convert_cihp` (``torso_skin`` applies
             to MHP's class 16).
 
     Returns:
         :class:`ConversionReport`. Samples are named ``<MHP id>_<kk>``; labels mapped by :data:`MHP_V2_TO_LIP`.
     """
-    _check_options(on_error, torso_skin, margin)
+    _check_options(on_error, torso_skin, margin, min_height)
     root = find_mhp_root(src)
     dst = Path(dst)
     _prepare_output(dst, overwrite)
@@ -443,7 +476,8 @@ def convert_mhp(src, dst, on_error: str = 'stop', torso_skin: str = 'ignore', ma
             continue
         base, ids = found
         files = _index_mhp_annotations(base / 'parsing_annos')
-        jobs[split] = [_Job(split, image_id, mhp_persons, (base, image_id, files.get(image_id, []), table, margin))
-                       for image_id in ids]
-    options = dict(source=str(root), torso_skin=torso_skin, margin=margin, on_error=on_error)
+        jobs[split] = [_Job(split, image_id, mhp_persons, (base, image_id, files.get(image_id, []), table, margin),
+                            min_height) for image_id in ids]
+    options = dict(source=str(root), torso_skin=torso_skin, margin=margin, min_height=min_height,
+                   on_error=on_error)
     return _convert('MHP v2', jobs, dst, on_error, workers, options)
