@@ -316,7 +316,8 @@ def _write_sample(out_root: Path, split: str, sample_id: str, image: np.ndarray,
     ok_image = cv2.imwrite(str(out_root / image_dir / f'{sample_id}.jpg'), image, [cv2.IMWRITE_JPEG_QUALITY, 95])
     ok_label = cv2.imwrite(str(out_root / seg_dir / f'{sample_id}.png'), label)
     if not (ok_image and ok_label):
-        raise LipToolkitError('could not write sample', out_root / image_dir / f'{sample_id}.jpg')
+        # an output failure (disk full ...) is never a bad source item: it always stops the conversion
+        raise OSError(f'could not write sample {sample_id} under {out_root}')
 
 
 def _run_job(task):
