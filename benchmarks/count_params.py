@@ -33,19 +33,19 @@ POSE_ROWS = [
 ]
 
 # Parsing references: the HRNet-Seg README gives 65.8M for its LIP HRNetV2-W48. No CE2P total is published, so
-# the CE2P-OCNet rows add the backbone's published ImageNet size (minus the 1000-way fc, plus CE2P's 64-64-128
-# deep stem: +0.12M) to the head counted from the CE2P/OCNet layer lists (16.20M; tests/parsing/
+# the CE2P-OCNet rows add the backbone's published ImageNet size (minus the 1000-way fc; the ResNet-101s have
+# MMSeg's V1c deep stem: +0.02M) to the head counted from the CE2P/OCNet layer lists (16.20M; tests/parsing/
 # test_models_fullsize.py derives both). ImageNet sizes: ResNet-101 44.55M (torchvision), SE-ResNet-152 66.82M
 # (SENet paper), SCNet-101 44.57M (SCNet paper); DCNv2 offsets on stages 2-4 add 1.93M.
 PARSING_ROWS = [
-    ('configs/parsing/ce2p/ce2p-aspoc_r101-d16_4xb10-150e_lip-480x480.py', 58.83,
-     'R-101 42.62M (44.55 - fc + stem) + CE2P/ASP-OC head 16.20M'),
-    ('configs/parsing/ce2p/ce2p-aspoc_seresnet152-d16_4xb10-150e_lip-trainval-mhp-576x576.py', 81.10,
-     'SE-R-152 64.90M (66.82 - fc + stem) + head 16.20M'),
-    ('configs/parsing/ce2p/ce2p-aspoc_scnet101-d16_4xb10-150e_lip-trainval-mhp-576x576.py', 58.85,
-     'SCNet-101 42.65M (44.57 - fc + stem) + head 16.20M'),
-    ('configs/parsing/ce2p/ce2p-aspoc_dcn-r101-d16_4xb10-150e_lip-trainval-mhp-576x576.py', 60.76,
-     'R-101 42.62M + DCNv2 offsets 1.93M + head 16.20M'),
+    ('configs/parsing/ce2p/ce2p-aspoc_r101-d16_4xb10-150e_lip-480x480.py', 58.72,
+     'R-101 42.52M (44.55 - fc + V1c stem) + CE2P/ASP-OC head 16.20M'),
+    ('configs/parsing/ce2p/ce2p-aspoc_seresnet152-d16_4xb10-150e_lip-trainval-mhp-576x576.py', 80.98,
+     'SE-R-152 64.77M (66.82 - fc) + head 16.20M'),
+    ('configs/parsing/ce2p/ce2p-aspoc_scnet101-d16_4xb10-150e_lip-trainval-mhp-576x576.py', 58.73,
+     'SCNet-101 42.52M (44.57 - fc) + head 16.20M'),
+    ('configs/parsing/ce2p/ce2p-aspoc_dcn-r101-d16_4xb10-150e_lip-trainval-mhp-576x576.py', 60.65,
+     'R-101 42.52M + DCNv2 offsets 1.93M + head 16.20M'),
     ('configs/parsing/hrnet/fcn_hrnetv2-w48_4xb10-150e_lip-480x480.py', 65.8, 'HRNet-Seg README (LIP, W48)'),
     ('configs/demo/parsing_ce2p-aspoc_r18-tiny_30e_synthetic-96x96.py', None, 'tiny demo model'),
     ('configs/demo/parsing_ce2p-aspoc_seresnet50-tiny_30e_synthetic-96x96.py', None, 'tiny demo model'),

@@ -1,7 +1,8 @@
-# CE2P on a dilated ResNet-101 (output stride 16), as in liutinglt/CE2P networks/CE2P.py:
-# deep stem 3x3 convs 64-64-128, layer3 stride 2, layer4 stride 1 dilation 2 (every block), PSP context,
-# 48-ch stride-4 skip, edge branch on stages 1-3, fusion. InPlaceABN = BN + LeakyReLU(0.01) in the head.
-# ImageNet weights come from a local file only: set model.backbone.init_cfg (see docs/parsing_models.md).
+# CE2P on a dilated ResNet-101 (output stride 16), as in liutinglt/CE2P networks/CE2P.py: deep stem of 3x3 convs,
+# layer3 stride 2, layer4 stride 1 dilation 2 (every block), PSP context, 48-ch stride-4 skip, edge branch on
+# stages 1-3, fusion. InPlaceABN = BN + LeakyReLU(0.01) in the head. The stem is MMSeg's ResNetV1c one (32-32-64,
+# CE2P has 64-64-128: 0.1M fewer parameters) so that MMSeg's ImageNet ResNet-101-V1c weights load unchanged;
+# they are read from a local file only (docs/parsing_models.md), never downloaded.
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 head_act_cfg = dict(type='LeakyReLU', negative_slope=0.01)
 data_preprocessor = dict(
@@ -18,7 +19,6 @@ model = dict(
     backbone=dict(
         type='ResNetV1c',
         depth=101,
-        stem_channels=128,
         num_stages=4,
         out_indices=(0, 1, 2, 3),
         strides=(1, 2, 2, 1),
@@ -26,7 +26,8 @@ model = dict(
         contract_dilation=False,
         norm_cfg=norm_cfg,
         norm_eval=False,
-        style='pytorch'),
+        style='pytorch',
+        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/resnet101_v1c-e67eebb6.pth')),
     decode_head=dict(
         type='CE2PHead',
         in_channels=[256, 512, 1024, 2048],

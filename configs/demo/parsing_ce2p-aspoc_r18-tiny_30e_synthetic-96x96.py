@@ -7,7 +7,7 @@ _base_ = [
 ]
 bn = dict(type='BN', requires_grad=True)
 model = dict(
-    backbone=dict(depth=18, stem_channels=16, base_channels=16, norm_cfg=bn),
+    backbone=dict(depth=18, stem_channels=16, base_channels=16, norm_cfg=bn, init_cfg=None),
     decode_head=dict(
         in_channels=[16, 32, 64, 128],
         channels=32,

@@ -8,6 +8,7 @@ bn = dict(type='BN', requires_grad=True)
 model = dict(
     backbone=dict(
         norm_cfg=bn,
+        init_cfg=None,  # from scratch
         extra=dict(
             stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(1, ), num_channels=(16, )),
             stage2=dict(num_modules=1, num_branches=2, block='BASIC', num_blocks=(1, 1), num_channels=(8, 16)),

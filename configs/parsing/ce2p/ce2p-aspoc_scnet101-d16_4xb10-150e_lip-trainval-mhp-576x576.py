@@ -10,13 +10,12 @@ model = dict(
         _delete_=True,
         type='DilatedSCNet',
         depth=101,
-        deep_stem=True,
-        stem_channels=128,
         out_indices=(0, 1, 2, 3),
         strides=(1, 2, 2, 1),
         dilations=(1, 1, 1, 2),
         norm_cfg=_base_.norm_cfg,
-        norm_eval=False))
+        norm_eval=False,
+        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/scnet101_imagenet_mmpose.pth')))
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,

@@ -1,5 +1,6 @@
-# CE2P-OCNet on SE-ResNet-152 (MMPose's SEResNet across scopes; deep stem, layer4 stride 1 dilation 2), 576x576,
-# LIP train + val + multi-human crops (the seed lists it after the 576 R-101 row; same data and size assumed).
+# CE2P-OCNet on SE-ResNet-152 (MMPose's SEResNet across scopes; its 7x7 stem, as its ImageNet weights have;
+# layer4 stride 1 dilation 2), 576x576, LIP train + val + multi-human crops (the seed lists it after the 576 R-101
+# row; same data and size assumed).
 # Target (the seed's LIP test mIoU): 61.00
 _base_ = [
     '../../_base_/parsing_ce2p-aspoc_r101-d16.py',
@@ -11,13 +12,12 @@ model = dict(
         type='mmpose.SEResNet',
         depth=152,
         se_ratio=16,
-        deep_stem=True,
-        stem_channels=128,
         out_indices=(0, 1, 2, 3),
         strides=(1, 2, 2, 1),
         dilations=(1, 1, 1, 2),
         norm_cfg=_base_.norm_cfg,
-        norm_eval=False))
+        norm_eval=False,
+        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/se_resnet152_imagenet_mmpose.pth')))
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,
