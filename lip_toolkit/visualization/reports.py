@@ -67,10 +67,19 @@ def _bars(axis, names: List[str], values: List[Optional[float]], colors, ylabel:
     axis.grid(True, axis='y', alpha=0.3)
 
 
+def pose_summary(scores: dict) -> List[Tuple[str, float]]:
+    """The PCKh summary values (``Head`` ... ``Mean``) present in ``scores``, in LIP's table order.
+
+    Other numbers in the file (``evaluate CONFIG CHECKPOINT --json`` also stores ``num_images``...) are not bars.
+    """
+    from ..pose.pckh import SUMMARY_KEYS
+    return [(key, _number(scores[key])) for key in SUMMARY_KEYS if _number(scores.get(key)) is not None]
+
+
 def _pose_figure(scores: dict, title: str):
     from matplotlib.figure import Figure
     per_joint = [_number(v) for v in scores['per_joint']]
-    summary = [(k, _number(v)) for k, v in scores.items() if k != 'per_joint' and _number(v) is not None]
+    summary = pose_summary(scores)
     figure = Figure(figsize=(13, 4.5), dpi=100, layout='constrained')
     axes = figure.subplots(1, 2, width_ratios=[16, max(3, len(summary))])
     _bars(axes[0], list(LIP_JOINT_NAMES), per_joint, [_rgb(joint_color(j)) for j in range(16)], 'PCKh@0.5 (%)',

@@ -10,7 +10,7 @@ from lip_toolkit.parsing.classes import LIP_CLASSES, LIP_PALETTE
 from lip_toolkit.pose.evaluation import write_pckh_json
 from lip_toolkit.pose.metrics import compute_lip_pckh
 from lip_toolkit.visualization.pose import LEFT_COLOR, RIGHT_COLOR
-from lip_toolkit.visualization.reports import load_scores, plot_report
+from lip_toolkit.visualization.reports import load_scores, plot_report, pose_summary
 
 
 def has_colour(picture, bgr, tolerance=3):
@@ -54,7 +54,9 @@ def test_unknown_or_broken_scores_are_refused(tmp_path):
         load_scores(tmp_path / 'bad.json')
     with pytest.raises(LipToolkitError, match='scores file not found'):
         load_scores(tmp_path / 'missing.json')
-    nested = {'val': {'per_joint': [50.0] * 15 + [None], 'Mean': 50.0}}
+    # `evaluate CONFIG CHECKPOINT --json` and `ensemble --json` results: counts are not bars, nesting is found
+    nested = {'ensemble': {'per_joint': [50.0] * 15 + [None], 'Mean': 50.0, 'num_images': 10000}}
     (tmp_path / 'nested.json').write_text(json.dumps(nested))
     assert load_scores(tmp_path / 'nested.json')[0] == 'pose'
+    assert pose_summary(load_scores(tmp_path / 'nested.json')[1]) == [('Mean', 50.0)]
     assert plot_report(tmp_path / 'nested.json', tmp_path / 'nested.svg')[1].read_text().startswith('<?xml')
