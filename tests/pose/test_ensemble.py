@@ -174,3 +174,15 @@ def test_test_split_writes_predictions_without_scores(tiny_setup, tmp_path):
     ids = (root / 'lip' / 'Testing_images' / 'test_id.txt').read_text().split()
     assert [line.split(',')[0] for line in (tmp_path / 'test.csv').read_text().splitlines()] == \
         [f'{i}.jpg' for i in ids]
+
+
+def test_posefix_member_or_non_posefix_refiner_is_refused(tiny_setup):
+    from lip_toolkit.core.errors import LipToolkitError
+    root, checkpoints = tiny_setup
+    hrnet_as_refiner = EnsembleSpec('pose', [EnsembleMember(HRNET, str(checkpoints['a']))],
+                                    refiner=EnsembleMember(HRNET, str(checkpoints['a'])))
+    with pytest.raises(LipToolkitError, match='the refiner must be a PoseFix config'):
+        run_ensemble(hrnet_as_refiner, data_root=root / 'lip', device='cpu')
+    posefix_as_member = EnsembleSpec('pose', [EnsembleMember(POSEFIX, str(checkpoints['posefix']))])
+    with pytest.raises(LipToolkitError, match='is a PoseFix model: give it as the refiner'):
+        run_ensemble(posefix_as_member, data_root=root / 'lip', device='cpu')

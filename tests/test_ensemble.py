@@ -1,0 +1,58 @@
+"""Shared ensemble machinery: batches dealt to ranks, the score table, atomic output folders."""
+import pytest
+
+import lip_toolkit.core.launch as launch
+from lip_toolkit.ensemble import (DEFAULT_BATCH_SIZE, all_gather_objects, all_reduce_sum, format_member_table,
+                                  output_directory, split_batches)
+
+
+def test_batches_are_cut_first_then_dealt_to_ranks(monkeypatch):
+    items = list(range(11))
+    assert split_batches(items, 4) == [(0, [0, 1, 2, 3]), (4, [4, 5, 6, 7]), (8, [8, 9, 10])]
+    shares = []
+    for rank in range(2):
+        monkeypatch.setattr(launch, 'rank_and_world', lambda rank=rank: (rank, 2))
+        shares.append(split_batches(items, 4))
+    # every image sits in the same batch as in a one-process run, whichever rank runs it
+    assert shares == [[(0, [0, 1, 2, 3]), (8, [8, 9, 10])], [(4, [4, 5, 6, 7])]]
+
+
+def test_single_process_collectives_are_identities():
+    import numpy as np
+    array = np.arange(4)
+    assert all_reduce_sum(array) is array
+    assert all_gather_objects({'a': 1}) == [{'a': 1}]
+
+
+def test_member_table_lines_up_and_marks_missing_scores():
+    table = format_member_table([('hrnet', '0.50', {'Mean': 91.234}), ('mspn', '0.50', {'Mean': None}),
+                                 ('ensemble', '', {'Mean': 92.6})], [('PCKh', 'Mean')])
+    assert table.splitlines() == ['model     weight    PCKh',
+                                  'hrnet       0.50   91.23',
+                                  'mspn        0.50       -',
+                                  'ensemble           92.60']
+
+
+def test_output_directory_appears_complete_or_not_at_all(tmp_path):
+    out = tmp_path / 'pngs'
+    with output_directory(out) as folder:
+        (folder / 'a.png').write_bytes(b'x')
+        assert not out.exists()  # built aside
+    assert [p.name for p in out.iterdir()] == ['a.png']
+    with pytest.raises(RuntimeError):
+        with output_directory(out) as folder:
+            (folder / 'b.png').write_bytes(b'y')
+            raise RuntimeError('crash half-way')
+    assert [p.name for p in out.iterdir()] == ['a.png']  # the previous complete output is kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['pngs']
+    with output_directory(None) as folder:
+        assert folder is None
+
+
+def test_default_batch_sizes_are_those_of_evaluate():
+    import inspect
+
+    from lip_toolkit.parsing.inference import evaluate_checkpoint as parsing_evaluate
+    from lip_toolkit.pose.inference import evaluate_checkpoint as pose_evaluate
+    assert DEFAULT_BATCH_SIZE['pose'] == inspect.signature(pose_evaluate).parameters['batch_size'].default
+    assert DEFAULT_BATCH_SIZE['parsing'] == inspect.signature(parsing_evaluate).parameters['batch_size'].default
