@@ -36,6 +36,8 @@ def evaluate_model(config, checkpoint, flip=None, scales=None, out=None, input_c
         if input_csv is not None:
             raise LipToolkitError('--input applies to PoseFix (pose) configs only')
         from .parsing.inference import evaluate_checkpoint
+        if flip is None:  # a config may ask for its reference's flip test (configs/references/)
+            flip = bool((cfg.model.get('test_cfg') or {}).get('flip', False))
         result = evaluate_checkpoint(config, checkpoint, flip=bool(flip), scales=_parse_scales(scales) or (1.0,),
                                      out_dir=out, **common)
     if json_out is not None and rank_and_world()[0] == 0:

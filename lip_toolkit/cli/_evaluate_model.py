@@ -8,7 +8,8 @@ from ._common import cfg_options_option, launch_options, relaunch_if_requested
 @click.argument('config')
 @click.argument('checkpoint', type=click.Path(dir_okay=False))
 @click.option('--flip/--no-flip', default=None,
-              help='Flip test (pose: on by default; parsing: off by default, with the 14/15 16/17 18/19 swap).')
+              help='Flip test (pose: on by default; parsing: the config\'s model.test_cfg.flip, else off; with the '
+                   '14/15 16/17 18/19 swap).')
 @click.option('--scales', default=None, metavar='S1,S2,...', help='Parsing: test scales, e.g. 0.75,1,1.25.')
 @click.option('--out', 'out', type=click.Path(), default=None,
               help='Write predictions: a LIP pose CSV (pose) or a folder of PNG label maps (parsing).')
