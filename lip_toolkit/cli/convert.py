@@ -1,0 +1,41 @@
+"""``lip-toolkit convert REFERENCE SRC DST``: a reference system's released weights as a toolkit checkpoint."""
+import click
+
+from ._common import cfg_options_option
+
+REFERENCE_NAMES = ('ce2p', 'schp', 'hrnet-seg', 'mmpose')
+
+
+@click.command('convert')
+@click.argument('reference', type=click.Choice(REFERENCE_NAMES))
+@click.argument('src', type=click.Path(dir_okay=False))
+@click.argument('dst', type=click.Path(dir_okay=False))
+@click.option('--config', default=None, metavar='CONFIG',
+              help='Toolkit config whose model receives the weights (default: the reference config in '
+                   'configs/references/).')
+@cfg_options_option
+def cli(reference, src, dst, config, cfg_options):
+    """Convert a reference system's checkpoint SRC into a toolkit checkpoint DST.
+
+    \b
+    REFERENCE    its checkpoint                               default config
+    ce2p         CE2P LIP_epoch_149.pth                       configs/references/ce2p_r101_lip-473x473.py
+    schp         SCHP exp-schp-201908261155-lip.pth           configs/references/schp_r101_lip-473x473.py
+    hrnet-seg    HRNet-Semantic-Segmentation LIP W48          configs/references/hrnetv2-w48_lip-473x473.py
+    mmpose       MMPose zoo (keypoint_head. -> head.)         configs/references/hrnet-w32_mpii-256x256_zero-shot_lip.py
+
+    InPlaceABN layers become BN (weight |w| + 1e-5), prefixes such as module. are dropped, heads are renamed.
+    Strict: if any key is left unmatched on either side, nothing is written and the keys are named. SRC is
+    read with the safe loader (weights only); DST is written atomically.
+
+    \b
+    Examples:
+      lip-toolkit convert schp exp-schp-201908261155-lip.pth schp_lip.pth
+      lip-toolkit evaluate configs/references/schp_r101_lip-473x473.py schp_lip.pth --data-root LIP
+      lip-toolkit convert ce2p LIP_epoch_149.pth ce2p_lip.pth
+      lip-toolkit convert mmpose hrnet_w32_mpii_256x256-6c4f923f_20200812.pth hrnet_mpii.pth
+    """
+    from ..convert import convert
+    result = convert(reference, src, dst, config=config, cfg_options=cfg_options)
+    filled = f", {result['filled']} BN counters set to 0" if result['filled'] else ''
+    click.echo(f"wrote {result['dst']} ({result['num_tensors']} tensors{filled}) for {result['config']}")
