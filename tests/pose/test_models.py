@@ -130,6 +130,13 @@ def test_synthesize_transform_works_in_input_pixels():
     assert coarse.shape == (1, 16, 2) and results['coarse_keypoints_visible'].shape == (1, 16)
     # errors are a fraction of the (input-space) person, not of the 200x400 original
     assert np.median(np.linalg.norm(coarse[0] - results['transformed_keypoints'][0], axis=1)) < 20
+    # COCO / AI Challenger samples leave KeypointConverter with (visible, weight) pairs: unlabelled stays missing
+    converted = _affine_results(_standing_pose())
+    visible = np.ones((1, 16, 2))
+    visible[0, 9, 0] = 0
+    converted['keypoints_visible'] = visible
+    converted = SynthesizeCoarsePose()(converted)
+    assert converted['coarse_keypoints_visible'][0].tolist() == [1.0] * 9 + [0.0] + [1.0] * 6
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -210,7 +210,10 @@ class SynthesizeCoarsePose(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         keypoints = results['transformed_keypoints'][0, :, :2]
-        visible = np.asarray(results['keypoints_visible']).reshape(-1)
+        visible = np.asarray(results['keypoints_visible'])
+        if visible.ndim == 3:  # KeypointConverter (COCO, AIC) stacks (visible, weight) on a last axis
+            visible = visible[..., 0]
+        visible = visible.reshape(-1)
         input_w, input_h = results['input_size']
         bbox = np.asarray(results['bbox']).reshape(-1)
         scale = np.asarray(results['input_scale']).reshape(-1)
