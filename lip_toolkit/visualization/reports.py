@@ -17,18 +17,16 @@ from ..core.io import atomic_write
 from .pose import LIP_JOINT_NAMES, joint_color
 
 
-def load_scores(path) -> Tuple[str, dict]:
-    """Read an evaluation JSON and tell which track it is: ``('pose' | 'parsing', scores)``.
+def find_scores(data, path=None) -> Tuple[str, dict]:
+    """Tell which track a scores mapping is: ``('pose' | 'parsing', scores)``.
 
-    The scores may sit at the top level or one level down (``{"val": {...}}``).
+    The scores may sit at the top level or one level down (``{"ensemble": {...}}``, as ``ensemble --json``
+    writes them).
+
+    Raises:
+        LipToolkitError: neither pose (``per_joint``) nor parsing (``IoU``) scores, or a ``per_joint`` that
+            does not hold 16 values.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise LipToolkitError('scores file not found', path)
-    try:
-        data = json.loads(path.read_text(encoding='utf-8'))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise LipToolkitError(f'not a JSON file ({exc})', path) from None
     candidates = [data] + ([v for v in data.values() if isinstance(v, dict)] if isinstance(data, dict) else [])
     for scores in candidates:
         if isinstance(scores, dict) and 'per_joint' in scores:
@@ -40,6 +38,18 @@ def load_scores(path) -> Tuple[str, dict]:
             return 'parsing', scores
     raise LipToolkitError('neither pose scores ("per_joint") nor parsing scores ("IoU") found; write them with '
                           '`lip-toolkit evaluate pose|parsing --json FILE`', path)
+
+
+def load_scores(path) -> Tuple[str, dict]:
+    """Read an evaluation JSON file and tell which track it is (see :func:`find_scores`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise LipToolkitError('scores file not found', path)
+    try:
+        data = json.loads(path.read_text(encoding='utf-8'))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise LipToolkitError(f'not a JSON file ({exc})', path) from None
+    return find_scores(data, path)
 
 
 def _number(value) -> Optional[float]:
@@ -121,8 +131,11 @@ def _parsing_figure(scores: dict, title: str):
     return figure
 
 
-def plot_report(scores_path, out, title: Optional[str] = None) -> Tuple[str, Path]:
-    """Draw the bar chart for an evaluation JSON into ``out`` (``.png``, ``.pdf``, ``.svg``), atomically.
+def plot_scores(scores: dict, out, title: str = '') -> Tuple[str, Path]:
+    """Draw the bar chart of a scores mapping into ``out`` (``.png``, ``.pdf``, ``.svg``, ``.jpg``), atomically.
+
+    ``scores`` is what the evaluation functions return (``compute_lip_pckh`` / ``pckh_json`` for pose,
+    ``miou_from_confusion`` for parsing), so a command can chart its result without writing JSON first.
 
     Returns:
         ``(track, out)`` with track ``'pose'`` or ``'parsing'``.
@@ -132,12 +145,24 @@ def plot_report(scores_path, out, title: Optional[str] = None) -> Tuple[str, Pat
     suffix = out.suffix.lower().lstrip('.') or 'png'
     if suffix not in ('png', 'pdf', 'svg', 'jpg', 'jpeg'):
         raise LipToolkitError('output must end in .png, .pdf, .svg or .jpg', out)
-    track, scores = load_scores(scores_path)
-    title = title or Path(scores_path).name
-    figure = _pose_figure(scores, title) if track == 'pose' else _parsing_figure(scores, title)
+    track, found = find_scores(scores)
+    figure = _pose_figure(found, title) if track == 'pose' else _parsing_figure(found, title)
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format='jpeg' if suffix == 'jpg' else suffix)
     with atomic_write(out, 'wb') as handle:
         handle.write(buffer.getvalue())
     return track, out
+
+
+def plot_report(scores_path, out, title: Optional[str] = None) -> Tuple[str, Path]:
+    """Draw the bar chart for an evaluation JSON file (``evaluate ... --json``) into ``out``, atomically.
+
+    Returns:
+        ``(track, out)`` with track ``'pose'`` or ``'parsing'``.
+    """
+    out = Path(out)
+    if out.suffix.lower().lstrip('.') not in ('png', 'pdf', 'svg', 'jpg', 'jpeg', ''):
+        raise LipToolkitError('output must end in .png, .pdf, .svg or .jpg', out)
+    _, scores = load_scores(scores_path)
+    return plot_scores(scores, out, title=title or Path(scores_path).name)

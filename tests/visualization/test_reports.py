@@ -10,7 +10,7 @@ from lip_toolkit.parsing.classes import LIP_CLASSES, LIP_PALETTE
 from lip_toolkit.pose.evaluation import write_pckh_json
 from lip_toolkit.pose.metrics import compute_lip_pckh
 from lip_toolkit.visualization.pose import LEFT_COLOR, RIGHT_COLOR
-from lip_toolkit.visualization.reports import load_scores, plot_report, pose_summary
+from lip_toolkit.visualization.reports import load_scores, plot_report, plot_scores, pose_summary
 
 
 def has_colour(picture, bgr, tolerance=3):
@@ -60,3 +60,16 @@ def test_unknown_or_broken_scores_are_refused(tmp_path):
     assert load_scores(tmp_path / 'nested.json')[0] == 'pose'
     assert pose_summary(load_scores(tmp_path / 'nested.json')[1]) == [('Mean', 50.0)]
     assert plot_report(tmp_path / 'nested.json', tmp_path / 'nested.svg')[1].read_text().startswith('<?xml')
+
+
+def test_plot_scores_takes_the_evaluation_result_directly(tmp_path):
+    gt = np.zeros((4, 16, 3))
+    gt[:, :, 0] = np.arange(16) * 10.0
+    gt[:, :, 1] = 50.0
+    gt[:, 8, :2] = (80.0, 40.0)
+    gt[:, 9, :2] = (80.0, 0.0)
+    gt[:, 15] = np.nan  # never labelled: nan in the result, 'n/a' in the chart
+    scores = compute_lip_pckh(gt, gt[:, :, :2])
+    assert np.isnan(scores['per_joint'][15])
+    track, out = plot_scores(scores, tmp_path / 'direct.png', title='direct')
+    assert track == 'pose' and cv2.imread(str(out)).shape == (450, 1300, 3)
