@@ -12,6 +12,8 @@ from .parsing import colorize_label, overlay_label, render_parsing
 from .pose import LIP_JOINT_NAMES, LIP_SKELETON, draw_pose
 from .reports import plot_report, plot_scores
 
-__all__ = ['draw_pose', 'LIP_JOINT_NAMES', 'LIP_SKELETON', 'colorize_label', 'overlay_label', 'render_parsing',
-           'side_by_side', 'load_training_scalars', 'plot_training_curves', 'plot_report', 'plot_scores', 'visualize_split',
-           'visualize_pose_predictions', 'visualize_parsing_predictions']
+__all__ = [
+    'draw_pose', 'LIP_JOINT_NAMES', 'LIP_SKELETON', 'colorize_label', 'overlay_label', 'render_parsing',
+    'side_by_side', 'load_training_scalars', 'plot_training_curves', 'plot_report', 'plot_scores',
+    'visualize_split', 'visualize_pose_predictions', 'visualize_parsing_predictions',
+]
