@@ -31,8 +31,9 @@ def test_predict_a_folder(real_lip_dir, parsing_checkpoint, tmp_path, capsys):
     photos.mkdir()
     for path in sorted((real_lip_dir / 'images').glob('*.jpg'))[:2]:
         shutil.copy(path, photos / path.name)
-    code = main(['--quiet', 'predict', PARSING_CONFIG, str(parsing_checkpoint), str(photos), '--out', str(tmp_path / 'out'),
-                 '--device', 'cpu', '--scales', '1,1.25', '--batch-size', '1', '--no-overlays'])
+    code = main(['--quiet', 'predict', PARSING_CONFIG, str(parsing_checkpoint), str(photos),
+                 '--out', str(tmp_path / 'out'), '--device', 'cpu', '--scales', '1,1.25', '--batch-size', '1',
+                 '--no-overlays'])
     assert code == 0
     captured = capsys.readouterr()
     assert 'predicted label maps for 2 image(s)' in captured.out
