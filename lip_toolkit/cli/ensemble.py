@@ -39,8 +39,9 @@ def cli(ensemble_file, members, refiner, average, flip, scales, split, data_root
 
     \b
     Examples:
-      lip-toolkit ensemble configs/ensembles/pose_hrnet-mspn-posefix_lip.py --out val_pred.csv
-      lip-toolkit ensemble configs/ensembles/parsing_ce2p-hrnet_softmax_lip.py --split test --out test_pngs
+      lip-toolkit ensemble ensembles/pose_hrnet-w32-mspn-posefix_lip-trainval-coco-aic-512x384.py --out val.csv
+      lip-toolkit ensemble ensembles/parsing_ce2p-hrnet_softmax_lip-trainval-mhp-576x576.py --split test \\
+          --out test_pngs
       lip-toolkit ensemble --member CONFIG_A a.pth 1 --member CONFIG_B b.pth 0.5 --average softmax --flip
       lip-toolkit ensemble ENSEMBLE --gpus 2                   # shard the split over 2 processes
     """

@@ -91,7 +91,7 @@ def ensemble_pose(spec: EnsembleSpec, split: str = 'val', data_root=None, out=No
         data_root: LIP release folder; default the first member config's.
         out: the predictions CSV (LIP format, original pixels, dataset order) that ``evaluate pose`` and
             ``submit pose`` read: the refined joints with a refiner, else the ensemble's.
-        device: torch device; default CPU (as pose ``evaluate``), ``cuda:N`` per rank under torchrun on GPUs.
+        device: torch device; default CUDA when available (``cuda:N`` of each rank under torchrun), else CPU.
         batch_size: images per batch (decoded once, run through every member).
 
     Returns:
@@ -109,9 +109,9 @@ def ensemble_pose(spec: EnsembleSpec, split: str = 'val', data_root=None, out=No
     if spec.track != 'pose':
         raise LipToolkitError(f'not a pose ensemble (track {spec.track!r})', spec.source)
     rank, world = rank_and_world()
-    if device is None:
+    if device is None and world > 1:
         import torch
-        device = f'cuda:{torch.cuda.current_device()}' if world > 1 and torch.cuda.is_available() else 'cpu'
+        device = f'cuda:{torch.cuda.current_device()}' if torch.cuda.is_available() else 'cpu'
     configs = [load_config(m.config, m.cfg_options) for m in spec.members]
     weights = spec.normalised_weights()
     items = split_items(configs[0], split, data_root)
