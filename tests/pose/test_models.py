@@ -251,3 +251,27 @@ def test_posefix_config_builds_the_registered_parts():
     assert model.coarse_pose_sigma == 3.0
     # 255 / image std: the reference's 255-peaked maps on unscaled pixels, rescaled like our pixels
     assert model.coarse_pose_peak == pytest.approx(255 / np.mean([58.395, 57.12, 57.375]), rel=1e-4)
+
+
+def test_posefix_trains_on_lip_coco_and_aic_samples(tmp_path):
+    """The PoseFix train pipeline on the joint-training mix (LIP + COCO + AI Challenger mapped to LIP's joints)."""
+    from mmengine.dataset import pseudo_collate
+
+    from lip_toolkit.pose.inference import _as_config
+    from .test_datasets_mixed import combined
+
+    cfg = _as_config(TINY_POSEFIX)
+    dataset, _, _ = combined(tmp_path, pipeline=cfg.train_pipeline)
+    samples = [dataset[i] for i in range(3)]
+    for sample in samples:
+        meta = sample['data_samples'].metainfo
+        assert meta['transformed_coarse_keypoints'].shape == (1, 16, 2)
+    # COCO has no neck / head top: no coarse input and no target for them
+    coco = samples[1]['data_samples']
+    assert coco.metainfo['coarse_keypoints_visible'][0, [8, 9]].tolist() == [0, 0]
+    assert coco.gt_instance_labels.keypoint_weights[0, [8, 9]].tolist() == [0, 0]
+    model = _tiny_posefix().train()
+    data = model.data_preprocessor(pseudo_collate(samples), True)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    sum(v for k, v in losses.items() if k.startswith('loss')).backward()
+    assert all(torch.isfinite(v) for v in losses.values())
