@@ -267,8 +267,8 @@ def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=No
     info(f'{track} model {source}: {len(paths)} image(s) -> {out_dir}')
 
     names, all_keypoints, files = [], [], []
-    for chunk in progress(_chunks(paths, batch_size), total=-(-len(paths) // batch_size), desc='predict',
-                          unit='batch'):
+    bar = progress(total=len(paths), desc=f'predict {track}', unit='img')
+    for chunk in _chunks(paths, batch_size):
         images = [read_image_bgr(path) for path in chunk]
         if track == 'pose':
             keypoints, scores = model(images)
@@ -297,6 +297,8 @@ def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=No
                     record['overlay'] = str(write_image(out_dir / 'overlays' / f'{path.stem}.png',
                                                         render_parsing(image, labels)))
                 files.append(record)
+        bar.update(len(chunk))
+    bar.close()
 
     result = {'track': track, 'num_images': len(paths), 'out_dir': str(out_dir), 'files': files}
     if track == 'pose':
