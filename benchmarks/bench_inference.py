@@ -165,7 +165,7 @@ def main(argv=None) -> int:
     parser.add_argument('--no-full-size', action='store_true', help='skip the full-size models')
     parser.add_argument('--only', choices=['pose', 'parsing'])
     parser.add_argument('--data-root', type=Path, help='a LIP release (val split) instead of synthetic LIP')
-    parser.add_argument('--quick', action='store_true', help='tiny models, 4 images, 1 round (smoke test)')
+    parser.add_argument('--quick', action='store_true', help='tiny models, 4 images, 1 round, no warm-up (smoke test)')
     args = parser.parse_args(argv)
     if args.quick:
         args.images, args.rounds, args.no_full_size = args.images or 4, 1, True
@@ -195,8 +195,9 @@ def main(argv=None) -> int:
             subset = val_subset(data_root, count, tmp / f'subset_{len(os.listdir(tmp))}')
             checkpoint = write_checkpoint(track, config, tmp / f'{track}_{len(os.listdir(tmp))}.pth')
             ours, host = (ours_pose, host_pose) if track == 'pose' else (ours_parsing, host_parsing)
-            ours(config, checkpoint, subset)  # warm-up: lazy imports, registries
-            host(config, checkpoint, subset)
+            if not args.quick:
+                ours(config, checkpoint, subset)  # warm-up: lazy imports, registries
+                host(config, checkpoint, subset)
             ours_s, host_s = [], []
             for _ in range(args.rounds):
                 seconds, ours_score = timed(ours, config, checkpoint, subset)

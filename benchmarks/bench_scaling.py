@@ -3,6 +3,8 @@
 * pose: :func:`lip_toolkit.pose.evaluation.evaluate_pose_files` (read both CSVs, match rows by name, score
   PCKh) on the first N rows of the real LIP val CSV (a synthetic CSV where it is absent) and on 10N rows, the
   predictions being the ground truth with noise, shuffled;
+* the command itself: ``lip-toolkit evaluate pose`` on the 10,000-row val CSV scored against itself, end to end
+  in a fresh process, wall and CPU seconds (target < 1.5 s, issue 10), and which heavy libraries that process imported (none);
 * parsing: :func:`lip_toolkit.parsing.evaluation.evaluate_parsing_dirs` (decode, check and count every
   ground-truth / prediction PNG pair, all CPUs) on N and 10N LIP-sized pairs written by ``bench_miou.py``.
 
@@ -26,6 +28,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+CLI_TARGET_S = 1.5
 
 
 def _load_sibling(name: str):
@@ -91,6 +94,31 @@ def scale_parsing(n: int, rounds: int, folder: Path) -> dict:
     return seconds
 
 
+def cli_end_to_end(rounds: int, folder: Path):
+    """Wall seconds of ``lip-toolkit evaluate pose`` on the 10,000-row val CSV scored against itself, in a
+    fresh process (interpreter start and imports included), and whether that process imported torch."""
+    import subprocess
+    pckh = _load_sibling('bench_pckh')
+    csv = pckh.default_gt() or pckh.synthetic_gt(folder / 'synthetic_10000.csv', rows=10000)
+    probe = ('import runpy, sys; sys.argv = ["lip-toolkit", "evaluate", "pose", "--gt", sys.argv[1], "--pred", '
+             'sys.argv[1]]\ntry:\n    runpy.run_module("lip_toolkit", run_name="__main__")\nexcept SystemExit:\n'
+             '    pass\nprint("heavy imports:", sorted(m for m in ("torch", "mmpose", "mmseg", "mmengine", "cv2") '
+             'if m in sys.modules))')
+    import resource
+    times, cpu_times, output = [], [], ''
+    for _ in range(max(rounds, 3)):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, '-c', probe, str(csv)], capture_output=True, text=True,
+                              cwd=REPO, check=True)
+        times.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_times.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        output = done.stdout
+    heavy = output.strip().splitlines()[-1]
+    return csv, min(times), min(cpu_times), heavy
+
+
 def report(track: str, what: str, seconds: dict) -> float:
     (small, t_small), (large, t_large) = sorted(seconds.items())
     ratio = t_large / t_small
@@ -117,6 +145,12 @@ def main(argv=None) -> int:
     print(f'wall clock, best of {args.rounds}; CPUs {os.cpu_count()} (parsing scorer processes '
           f'{default_workers()}), load average {os.getloadavg()[0]:.1f}', flush=True)
     with tempfile.TemporaryDirectory(prefix='bench_scaling_') as tmp:
+        if args.only in (None, 'pose'):
+            csv, seconds, cpu_seconds, heavy = cli_end_to_end(args.rounds, Path(tmp))
+            verdict = 'meets' if seconds < CLI_TARGET_S else 'MISSES'
+            print(f'command  lip-toolkit evaluate pose --gt {csv.name} --pred {csv.name} (10,000 rows, fresh '
+                  f'process, best of 3): {seconds:.2f} s wall, {cpu_seconds:.2f} s CPU ({verdict} the < '
+                  f'{CLI_TARGET_S} s target); {heavy}', flush=True)
         if args.only in (None, 'pose'):
             report('pose', 'evaluate_pose_files (CSV -> PCKh)', scale_pose(args.pose_n, args.rounds, Path(tmp)))
         if args.only in (None, 'parsing'):
