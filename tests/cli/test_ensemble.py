@@ -122,3 +122,19 @@ def test_track_settings_are_checked(setup, capsys):
     assert main(['ensemble', '--member', POSE, str(setup / 'pose_a.pth'), '1',
                  '--member', PARSING, str(setup / 'parsing_a.pth'), '1']) == 1
     assert 'members mix pose and parsing configs' in capsys.readouterr().err
+
+
+def test_test_split_predictions_become_valid_submissions(setup, tmp_path, capsys):
+    test_ids = str(setup / 'lip' / 'Testing_images' / 'test_id.txt')
+    common = ['-q', 'ensemble', '--split', 'test', '--data-root', str(setup / 'lip')]
+    assert main([*common, '--member', POSE, str(setup / 'pose_a.pth'), '1', '--out', str(tmp_path / 'p.csv')]) == 0
+    assert main([*common, '--member', PARSING, str(setup / 'parsing_a.pth'), '1', '--out', str(tmp_path / 'pngs'),
+                 '--flip', '--scales', '0.75,1']) == 0
+    assert main(['-q', 'submit', 'pose', '--pred', str(tmp_path / 'p.csv'), '--test-ids', test_ids,
+                 '--out', str(tmp_path / 'pose.csv')]) == 0
+    assert main(['-q', 'submit', 'parsing', '--pred-dir', str(tmp_path / 'pngs'), '--test-ids', test_ids,
+                 '--out', str(tmp_path / 'parsing.zip')]) == 0
+    capsys.readouterr()
+    assert main(['submit', '--check', str(tmp_path / 'pose.csv'), str(tmp_path / 'parsing.zip'),
+                 '--test-ids', test_ids]) == 0
+    assert capsys.readouterr().out.count('OK ') == 2
