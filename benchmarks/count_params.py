@@ -29,6 +29,7 @@ POSE_ROWS = [
     ('configs/pose/posefix/posefix_res152_8xb16-140e_lip-coco-384x288.py', 68.6,
      'SimpleBaseline R-152 (HRNet paper, Table 1) + 0.05M conv1'),
     ('configs/demo/pose_hrnet-tiny_lip-128x96.py', None, 'tiny demo model'),
+    ('configs/demo/pose_mspn-tiny_lip-128x96.py', None, 'tiny demo model'),
     ('configs/demo/pose_posefix-tiny_lip-128x96.py', None, 'tiny demo model'),
 ]
 
