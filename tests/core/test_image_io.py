@@ -111,3 +111,20 @@ def test_find_image_and_collect_images(tmp_path):
     (tmp_path / 'empty').mkdir()
     with pytest.raises(LipToolkitError, match='holds no images'):
         collect_images([tmp_path / 'empty'])
+
+
+def test_more_formats(tmp_path):
+    rgb16 = np.random.default_rng(0).integers(0, 65536, (5, 7, 3)).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / 'rgb16.png'), rgb16)  # 16-bit colour: scaled to 8 bits (within one level)
+    image = read_image_bgr(tmp_path / 'rgb16.png')
+    assert np.abs(image.astype(int) - rgb16 // 257).max() <= 1
+    for name in ('x.webp', 'x.bmp', 'x.tif'):
+        options = {'lossless': True} if name.endswith('webp') else {}
+        Image.new('RGB', (6, 4), (10, 200, 30)).save(tmp_path / name, **options)
+        assert tuple(read_image_bgr(tmp_path / name)[2, 3]) == (30, 200, 10), name
+    Image.new('I;16', (3, 2), 257 * 40).save(tmp_path / 'g16.tif')
+    assert (read_image_bgr(tmp_path / 'g16.tif') == 40).all()
+    paletted = Image.new('P', (4, 4), 1)
+    paletted.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
+    paletted.save(tmp_path / 'pt.png', transparency=1)  # palette entry 1 transparent: white
+    assert (read_image_bgr(tmp_path / 'pt.png') == 255).all()
