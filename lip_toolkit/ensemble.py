@@ -152,6 +152,27 @@ def output_directory(out_dir) -> Iterator[Optional[Path]]:
         dist.barrier()
 
 
+def versus_best_member(members: Sequence[dict], final: dict, key: str, final_name: str) -> dict:
+    """How the ensemble's final score compares with its best member's (on ``key``, e.g. ``'mIoU'``).
+
+    Returns:
+        ``{'metric', 'best_member', 'best_member_score', 'final', 'final_score', 'gain', 'line'}``; ``gain`` is
+        the final score minus the best member's (negative: the ensemble did worse), ``line`` says it in words.
+    """
+    scored = [m for m in members if m.get(key) is not None]
+    best = max(scored, key=lambda m: m[key]) if scored else None
+    final_score = final.get(key)
+    summary = dict(metric=key, best_member=best and best['name'], best_member_score=best and best[key],
+                   final=final_name, final_score=final_score, gain=None, line='')
+    if best is not None and final_score is not None:
+        gain = final_score - best[key]
+        summary['gain'] = gain
+        verdict = 'better than' if gain > 0 else 'as good as' if gain == 0 else 'WORSE than'
+        summary['line'] = (f'{final_name} {key} {final_score:.2f} is {verdict} the best member '
+                           f'({best["name"]}, {best[key]:.2f}): {gain:+.2f}')
+    return summary
+
+
 def format_member_table(rows: Sequence[Tuple[str, str, dict]], columns: Sequence[Tuple[str, str]]) -> str:
     """A plain-text table, one line per model: ``rows`` are ``(name, weight text, scores)``, ``columns``
     ``(title, score key)``.

@@ -56,3 +56,14 @@ def test_default_batch_sizes_are_those_of_evaluate():
     from lip_toolkit.pose.inference import evaluate_checkpoint as pose_evaluate
     assert DEFAULT_BATCH_SIZE['pose'] == inspect.signature(pose_evaluate).parameters['batch_size'].default
     assert DEFAULT_BATCH_SIZE['parsing'] == inspect.signature(parsing_evaluate).parameters['batch_size'].default
+
+
+def test_versus_best_member_says_plainly_when_the_ensemble_is_worse():
+    from lip_toolkit.ensemble import versus_best_member
+    members = [dict(name='a', mIoU=50.0), dict(name='b', mIoU=55.5)]
+    worse = versus_best_member(members, dict(mIoU=54.0), 'mIoU', 'ensemble')
+    assert worse['best_member'] == 'b' and worse['gain'] == pytest.approx(-1.5)
+    assert worse['line'] == 'ensemble mIoU 54.00 is WORSE than the best member (b, 55.50): -1.50'
+    better = versus_best_member(members, dict(mIoU=56.0), 'mIoU', 'ensemble + refiner')
+    assert better['line'].startswith('ensemble + refiner mIoU 56.00 is better than') and better['gain'] == 0.5
+    assert versus_best_member(members, dict(), 'mIoU', 'ensemble')['gain'] is None

@@ -18,7 +18,8 @@ import numpy as np
 
 from ..core.errors import LipToolkitError
 from ..core.progress import progress
-from ..ensemble import all_reduce_sum, format_member_table, output_directory, split_batches
+from ..ensemble import (all_reduce_sum, format_member_table, output_directory,
+                        split_batches, versus_best_member)
 from ..ensemble_config import EnsembleSpec
 
 
@@ -145,8 +146,9 @@ def ensemble_parsing(spec: EnsembleSpec, split: str = 'val', data_root=None, out
         result['ensemble'] = miou_from_confusion(conf[-1], class_names)
         rows = [(m['name'], f"{m['weight']:.2f}", m) for m in members]
         rows.append((f'ensemble ({spec.average})', '', result['ensemble']))
-        result['table'] = format_member_table(rows, [('mIoU', 'mIoU'), ('pixel acc', 'pixel_acc'),
-                                                     ('mean acc', 'mean_acc')])
+        result['versus_best'] = versus_best_member(members, result['ensemble'], 'mIoU', 'ensemble')
+        table = format_member_table(rows, [('mIoU', 'mIoU'), ('pixel acc', 'pixel_acc'), ('mean acc', 'mean_acc')])
+        result['table'] = table + '\n' + result['versus_best']['line']
     if out is not None:
         result['out'] = str(out)
     return result

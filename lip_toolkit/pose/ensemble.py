@@ -18,7 +18,8 @@ import numpy as np
 
 from ..core.errors import LipToolkitError
 from ..core.progress import progress
-from ..ensemble import all_gather_objects, format_member_table, split_batches
+from ..ensemble import (all_gather_objects, format_member_table, split_batches,
+                        versus_best_member)
 from ..ensemble_config import EnsembleSpec
 from .inference import NUM_JOINTS
 
@@ -194,7 +195,10 @@ def ensemble_pose(spec: EnsembleSpec, split: str = 'val', data_root=None, out=No
         if refiner is not None:
             result['refined'] = score(all_joints[-1])
             rows.append((f'+ {spec.refiner.name}', '', result['refined']))
-        result['table'] = format_member_table(rows, [(title, key) for title, key in _COLUMNS])
+        final, final_name = (result['refined'], 'ensemble + refiner') if refiner is not None else \
+            (result['ensemble'], 'ensemble')
+        result['versus_best'] = versus_best_member(members, final, 'PCKh', final_name)
+        result['table'] = format_member_table(rows, _COLUMNS) + '\n' + result['versus_best']['line']
     if out is not None:
         result['out'] = str(out)
     return result
