@@ -56,6 +56,9 @@ else
     "${PIP[@]}" install -q "${TORCH_PINS[@]}" || fail "pip could not install ${TORCH_PINS[*]}"
 
     step "mmcv 2.1.0 with compiled ops"
+    # mmcv's own runtime requirements first, so that it can be imported (and checked) right after.
+    "${PIP[@]}" install -q mmengine==0.10.7 addict yapf packaging pyyaml \
+        || fail "pip could not install mmengine 0.10.7 and mmcv's requirements"
     if ! "$PY" -c 'import mmcv, mmcv.ops; assert mmcv.__version__ == "2.1.0"' >/dev/null 2>&1; then
         # A prebuilt wheel (PIP_FIND_LINKS) first; pip's wheel cache is not keyed on the torch version,
         # so it is bypassed.
@@ -67,8 +70,7 @@ else
                 || fail "could not download the mmcv 2.1.0 source from PyPI"
             tar -xzf "$BUILD"/mmcv-2.1.0.tar.gz -C "$BUILD" || fail "could not unpack the mmcv source"
             sed -i 's/-std=c++17/-std=c++20/g' "$BUILD/mmcv-2.1.0/setup.py"
-            "${PIP[@]}" install -q mmengine==0.10.7 "${MMPOSE_REAL_DEPS[@]}" ninja packaging addict yapf \
-                || fail "could not install mmcv's build requirements"
+            "${PIP[@]}" install -q ninja || fail "could not install mmcv's build requirements (ninja)"
             if command -v nvcc >/dev/null 2>&1 && "$PY" -c 'import torch,sys; sys.exit(not torch.cuda.is_available())'; then
                 export FORCE_CUDA=1   # CUDA ops where a GPU toolchain is present
             fi
@@ -77,8 +79,10 @@ else
                 || fail "building mmcv 2.1.0 failed (see the compiler output above); a C++20 compiler (gcc >= 10) is needed"
         fi
     fi
-    "$PY" -c 'import mmcv.ops' 2>/dev/null || fail "mmcv is installed but 'import mmcv.ops' fails: it was built \
-against another torch. Fix: $PY -m pip uninstall -y mmcv && $0 (rebuilds mmcv against the installed torch)"
+    if ! OPS_ERROR="$("$PY" -c 'import mmcv.ops' 2>&1)"; then
+        fail "mmcv is installed but 'import mmcv.ops' fails ($(echo "$OPS_ERROR" | tail -n 1)). A wheel built \
+against another torch does this (pip's cache does not key on torch). Fix: $PY -m pip uninstall -y mmcv && $0"
+    fi
 
     step "mmengine, mmdet, mmsegmentation and mmpose's real dependencies"
     "${PIP[@]}" install -q "${MM_PINS[@]}" "${MMPOSE_REAL_DEPS[@]}" "${TEST_DEPS[@]}" "mmcv==2.1.0" \
