@@ -214,6 +214,7 @@ def load_ensemble(path: Optional[PathLike] = None, members: Sequence = (), refin
     if not all_members:
         raise LipToolkitError('an ensemble needs at least one member (a file with members=[...] or --member)',
                               source)
+    _distinct_names(all_members)
     if sum(m.weight for m in all_members) <= 0:
         raise LipToolkitError('member weights sum to 0: at least one member must have a positive weight', source)
     refiner_entry = refiner if refiner is not None else settings.get('refiner')
@@ -240,6 +241,15 @@ def load_ensemble(path: Optional[PathLike] = None, members: Sequence = (), refin
         raise LipToolkitError('track is not set (add track = "pose" or "parsing")', source)
     _check_track_settings(spec, settings, average_given=average != 'logits')
     return spec
+
+
+def _distinct_names(members: List[EnsembleMember]) -> None:
+    """Number repeated table names (two checkpoints of one config): ``name``, ``name #2``, ..."""
+    counts = {}
+    for member in members:
+        counts[member.name] = counts.get(member.name, 0) + 1
+        if counts[member.name] > 1:
+            member.name = f'{member.name} #{counts[member.name]}'
 
 
 def _check_members(spec: EnsembleSpec) -> None:

@@ -44,6 +44,7 @@ def test_command_line_members_add_to_the_file_and_override_settings(checkpoints)
                          scales='0.75,1,1.25')
     assert spec.track == 'parsing' and spec.average == 'softmax' and spec.scales == (0.75, 1.0, 1.25)
     assert [m.weight for m in spec.members] == [1.0, 0.5]
+    assert [m.name for m in spec.members] == [PARSING.split('/')[-1][:-3], PARSING.split('/')[-1][:-3] + ' #2']
     assert spec.member_flip(spec.members[0]) is False  # parsing: off unless asked, as in `evaluate`
 
 
