@@ -26,7 +26,13 @@ def _convert_into(model, reference, table, seed=0):
     source = {f'module.{key}': value for key, value in random_state_dict(table, seed).items()}
     converted, filled = apply_spec(source, REFERENCES[reference], target_shapes_of(model), path='ref.pth')
     model.load_state_dict(converted, strict=True)
-    return {key[len('module.'):]: value for key, value in source.items()}, filled
+    return {key[len('module.'):]: value for key, value in source.items()}, converted, filled
+
+
+@pytest.fixture(scope='module')
+def converted_ce2p(ce2p_r50):
+    """CE2P reference weights (R50 depth), and the same weights converted and loaded into the toolkit model."""
+    return _convert_into(ce2p_r50, 'ce2p', ce2p.reference_keys(20, R50_LAYERS))
 
 
 def test_reference_table_is_the_released_resnet101_network():
@@ -40,24 +46,33 @@ def test_reference_table_is_the_released_resnet101_network():
     assert set(schp.reference_keys()) - set(table) and len(schp.reference_keys()) == len(table)
 
 
-@pytest.mark.parametrize('reference, names', [('ce2p', ce2p.CE2P_HEAD_NAMES), ('schp', schp.SCHP_HEAD_NAMES)])
-def test_converted_model_computes_the_reference_network(ce2p_r50, reference, names):
+def test_converted_model_computes_the_reference_network(ce2p_r50, converted_ce2p):
     """Whole network: toolkit (seg1, seg2, edge) == the reference forward on the reference's own weights."""
-    table = ce2p.reference_keys(20, R50_LAYERS, names)
-    source, filled = _convert_into(ce2p_r50, reference, table)
+    source, _, filled = converted_ce2p
     assert filled and all(key.endswith('num_batches_tracked') for key in filled)
-    image = torch.randn(1, 3, 65, 81, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    image = torch.randn(1, 3, 49, 57, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     with torch.no_grad():
-        expected = ce2p_forward(source, image, R50_LAYERS, names)
+        expected = ce2p_forward(source, image, R50_LAYERS, ce2p.CE2P_HEAD_NAMES)
         actual = ce2p_r50.decode_head.forward(ce2p_r50.backbone(image))
     for name, want, got in zip(('seg1', 'seg2', 'edge'), expected, actual):
         assert got.shape == want.shape, name
         torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-9 * float(want.abs().max()), msg=name)
 
 
-def test_fusion_block_is_bn_plus_leaky_relu_on_the_reference_weights(ce2p_r50):
+def test_schp_is_ce2p_with_renamed_head(ce2p_r50, converted_ce2p):
+    """The same tensors under SCHP's names give the very same toolkit state dict (so the same network)."""
+    source, converted, _ = converted_ce2p
+    ce2p_keys, schp_keys = ce2p.reference_keys(20, R50_LAYERS), schp.reference_keys(20, R50_LAYERS)
+    renamed = dict(zip(schp_keys, (source[key] for key in ce2p_keys)))  # both tables list layers in one order
+    schp_converted, _ = apply_spec({f'module.{k}': v for k, v in renamed.items()}, REFERENCES['schp'],
+                                   target_shapes_of(ce2p_r50))
+    assert list(schp_converted) == list(converted)
+    assert all(torch.equal(schp_converted[key], converted[key]) for key in converted)
+
+
+def test_fusion_block_is_bn_plus_leaky_relu_on_the_reference_weights(ce2p_r50, converted_ce2p):
     """One block alone: conv -> BN(|w| + eps) -> LeakyReLU(0.01), computed directly from the reference tensors."""
-    source, _ = _convert_into(ce2p_r50, 'ce2p', ce2p.reference_keys(20, R50_LAYERS), seed=3)
+    source = converted_ce2p[0]
     features = torch.randn(2, 1024, 5, 7, dtype=torch.float64)
     with torch.no_grad():
         direct = abn(torch.nn.functional.conv2d(features, source['layer7.0.weight']), source, 'layer7.1')
@@ -67,10 +82,9 @@ def test_fusion_block_is_bn_plus_leaky_relu_on_the_reference_weights(ce2p_r50):
     assert (source['layer7.1.weight'] < 0).any()  # and some InPlaceABN weights were negative
 
 
-def test_psp_concatenation_order_needs_the_channel_reordering(ce2p_r50):
-    """Without the reordering the PSP output differs: the reorder is not a no-op."""
-    source, _ = _convert_into(ce2p_r50, 'ce2p', ce2p.reference_keys(20, R50_LAYERS), seed=4)
-    weight = source['layer5.bottleneck.0.weight']
+def test_psp_concatenation_order_needs_the_channel_reordering(ce2p_r50, converted_ce2p):
+    """The PSP bottleneck's input channels are reordered: the reorder is not a no-op."""
+    weight = converted_ce2p[0]['layer5.bottleneck.0.weight']
     converted = ce2p_r50.decode_head.context.bottleneck.conv.weight
     assert not torch.equal(converted, weight)
     torch.testing.assert_close(converted[:, :2048], weight[:, 2048:], rtol=0, atol=0)
@@ -78,7 +92,7 @@ def test_psp_concatenation_order_needs_the_channel_reordering(ce2p_r50):
 
 def test_a_missing_or_extra_key_is_refused(ce2p_r50):
     table = ce2p.reference_keys(20, R50_LAYERS)
-    source = {f'module.{key}': value for key, value in random_state_dict(table).items()}
+    source = {f'module.{key}': torch.ones(shape) for key, shape in table.items()}
     target = target_shapes_of(ce2p_r50)
     missing = dict(source)
     missing.pop('module.layer6.conv2.1.running_var')
