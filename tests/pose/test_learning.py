@@ -4,7 +4,7 @@ Both tests train with ``lip_toolkit.core.runner.train`` (mmengine's Runner), see
 shared synthetic LIP fixture (64 train / 24 val images), and score LIP val PCKh@0.5 with ``evaluate_checkpoint``.
 Measured on the 2-core test machine (numbers in the asserts keep a wide margin):
 
-* tiny HRNet, untrained: 0.3; after 25 epochs (100 iterations, ~110 s): 32.8.
+* tiny HRNet, untrained: 0.3; after 25 epochs (100 iterations, 110-130 s): 32.8.
 * tiny PoseFix refining a pose whose every joint was moved 0.6-0.9 head sizes (input PCKh 0.3): untrained 0.0;
   after 25 epochs (~225 s, marked slow): 23.6.
 """

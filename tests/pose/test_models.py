@@ -16,6 +16,15 @@ TINY_POSEFIX = 'configs/demo/pose_posefix-tiny_lip-128x96.py'
 
 
 @pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """One torch thread: on the shared 2-core test machine two threads spin against each other (up to 10x slower)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True)
 def _mmpose_scope():
     from mmengine.registry import init_default_scope
     init_default_scope('mmpose')
@@ -282,15 +291,9 @@ def test_tiny_mspn_trains_through_the_runner_and_evaluates(synthetic_lip, tmp_pa
     from lip_toolkit.core.runner import train
     from lip_toolkit.pose.inference import evaluate_checkpoint
     config = 'configs/demo/pose_mspn-tiny_lip-128x96.py'
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        work_dir = train(config, work_dir=tmp_path / 'work', data_root=synthetic_lip, cfg_options={
-            'train_cfg.max_epochs': 1, 'train_dataloader.dataset.indices': 16, 'randomness': dict(seed=0),
-            'val_cfg': None, 'val_dataloader': None, 'val_evaluator': None})
-        result = evaluate_checkpoint(config, work_dir / 'epoch_1.pth', data_root=synthetic_lip,
-                                     out=tmp_path / 'val.csv')
-    finally:
-        torch.set_num_threads(threads)
+    work_dir = train(config, work_dir=tmp_path / 'work', data_root=synthetic_lip, cfg_options={
+        'train_cfg.max_epochs': 1, 'train_dataloader.dataset.indices': 16, 'randomness': dict(seed=0),
+        'val_cfg': None, 'val_dataloader': None, 'val_evaluator': None})
+    result = evaluate_checkpoint(config, work_dir / 'epoch_1.pth', data_root=synthetic_lip, out=tmp_path / 'val.csv')
     assert result['num_images'] == 24 and 0 <= result['PCKh'] <= 100
     assert (tmp_path / 'val.csv').read_text().count('\n') == 24

@@ -59,7 +59,7 @@ def _one_training_step(config, data_root):
     return data['inputs'].shape
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def one_thread():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -76,5 +76,5 @@ def one_thread():
     pytest.param(MSPN_384, (384, 288), marks=pytest.mark.slow),
     pytest.param(MSPN_512, (512, 384), marks=pytest.mark.slow),
 ])
-def test_full_size_training_step_on_cpu(config, input_hw, synthetic_lip, one_thread):
+def test_full_size_training_step_on_cpu(config, input_hw, synthetic_lip):
     assert tuple(_one_training_step(config, synthetic_lip)[-2:]) == input_hw
