@@ -35,7 +35,7 @@ val_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='SynthesizeCoarsePose', metainfo=_base_.lip_pose_metainfo['from_file']),
+    dict(type='SynthesizeCoarsePose', metainfo=_base_.lip_pose_metainfo['from_file'], seed=0),
     dict(type='PackPoseFixInputs'),
 ]
 test_pipeline = [

@@ -198,14 +198,17 @@ class SynthesizeCoarsePose(BaseTransform):
     Args:
         metainfo (str): dataset metainfo file with the OKS ``sigmas`` and the flip pairs.
         candidates (int): candidate points sampled per anchor and error kind.
+        seed (int, optional): make each sample's pose a function of ``seed`` and the sample's ``id`` (for
+            reproducible validation); by default every call draws anew (training).
     """
 
-    def __init__(self, metainfo: str = LIP_POSE_METAINFO_FILE, candidates: int = 64):
+    def __init__(self, metainfo: str = LIP_POSE_METAINFO_FILE, candidates: int = 64, seed: Optional[int] = None):
         super().__init__()
         info = parse_pose_metainfo(dict(from_file=metainfo))
         self.sigmas = np.asarray(info['sigmas'], dtype=np.float64)
         self.flip_indices = list(info['flip_indices'])
         self.candidates = candidates
+        self.seed = seed
         self.rng = np.random.default_rng()
 
     def transform(self, results: dict) -> dict:
@@ -220,9 +223,12 @@ class SynthesizeCoarsePose(BaseTransform):
         # the box's area in input pixels (the affine scales x by input_w / scale_w, y by input_h / scale_h)
         area = (bbox[2] - bbox[0]) * (bbox[3] - bbox[1]) * (input_w / scale[0]) * (input_h / scale[1])
         inside = ((keypoints >= 0) & (keypoints < [input_w, input_h])).all(axis=1)
+        rng = self.rng
+        if self.seed is not None:
+            rng = np.random.default_rng([self.seed, abs(int(results.get('id', results.get('img_id', 0)) or 0))])
         coarse, coarse_visible, _ = synthesize_coarse_pose(
             keypoints, (visible > 0) & inside, max(area, 1.0), self.sigmas,
-            results.get('flip_indices', self.flip_indices), self.rng, candidates=self.candidates)
+            results.get('flip_indices', self.flip_indices), rng, candidates=self.candidates)
         results['transformed_coarse_keypoints'] = coarse[None].astype(np.float32)
         results['coarse_keypoints_visible'] = coarse_visible[None].astype(np.float32)
         return results
