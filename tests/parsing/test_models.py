@@ -1,4 +1,6 @@
 """CE2P head, OCNet modules, the class-balanced edge loss and the dilated SCNet on small hand-made inputs."""
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -227,3 +229,22 @@ def test_dilated_scnet_dilates_its_stride_1_stage():
     layer3_3x3 = [m for m in net.layer3.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)]
     assert layer4_3x3 and all(m.dilation == (2, 2) and m.padding == (2, 2) for m in layer4_3x3)
     assert all(m.dilation == (1, 1) for m in layer3_3x3)
+
+
+def test_backbone_imagenet_weights_come_from_the_local_file_the_config_names(tmp_path):
+    from mmengine.config import Config
+
+    from lip_toolkit.core.checkpoint import install_mmengine_checkpoint_loader
+    install_mmengine_checkpoint_loader()
+    repo = Path(__file__).resolve().parents[2]
+    cfg = Config.fromfile(str(repo / 'configs/demo/parsing_ce2p-aspoc_r18-tiny_30e_synthetic-96x96.py'))
+    torch.manual_seed(0)
+    weights = MODELS.build(cfg.model.backbone).state_dict()
+    weights = {k: torch.randn_like(v.float()).to(v.dtype) if v.is_floating_point() else v for k, v in weights.items()}
+    path = tmp_path / 'imagenet_r18_tiny.pth'
+    torch.save({'state_dict': weights}, path)
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=str(path))
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    for key, value in model.backbone.state_dict().items():
+        torch.testing.assert_close(value, weights[key])
