@@ -164,6 +164,7 @@ class PoseHeatmapPredictor:
         from mmpose.datasets.datasets.utils import parse_pose_metainfo
 
         from .datasets import LIP_POSE_METAINFO_FILE
+        from .models import PoseFixEstimator
 
         cfg = getattr(model, 'cfg', None)
         if pipeline is None:
@@ -176,7 +177,7 @@ class PoseHeatmapPredictor:
         self.pipeline = Compose([dict(step) for step in pipeline])
         self.flip_indices = list(parse_pose_metainfo(dict(from_file=LIP_POSE_METAINFO_FILE))['flip_indices'])
         self.test_cfg = dict(model.test_cfg, flip_test=flip, output_heatmaps=True)
-        self.is_posefix = hasattr(model, 'coarse_pose_sigma')
+        self.is_posefix = isinstance(model, PoseFixEstimator)
 
     @classmethod
     def from_config(cls, config, checkpoint=None, flip: bool = True, device: Optional[str] = None,
