@@ -203,3 +203,17 @@ def test_evaluate_checkpoint_errors_name_the_file_and_leave_no_partial_output(sy
         evaluate_checkpoint(str(DEMO_CONFIG), tiny_checkpoint, out_dir=out, data_root=broken_root, device='cpu')
     assert not out.exists()
     assert not any(p.name.startswith('.pred') for p in tmp_path.iterdir())
+
+
+def test_evaluate_command_dispatches_parsing_configs_here(synthetic_lip, tiny_checkpoint, tmp_path):
+    from click.testing import CliRunner
+
+    from lip_toolkit.cli import cli
+    result = CliRunner().invoke(cli, ['evaluate', str(DEMO_CONFIG), str(tiny_checkpoint), '--flip',
+                                       '--scales', '0.75,1', '--data-root', str(synthetic_lip), '--device', 'cpu',
+                                       '--out', str(tmp_path / 'pngs'), '--json', str(tmp_path / 'scores.json')])
+    assert result.exit_code == 0, result.output
+    assert 'mIoU' in result.output and 'Left-arm' in result.output
+    assert len(list((tmp_path / 'pngs').glob('*.png'))) == 24
+    import json
+    assert set(json.loads((tmp_path / 'scores.json').read_text())) >= {'mIoU', 'IoU', 'num_images'}
