@@ -1,4 +1,5 @@
 """``lip-toolkit convert``: wiring, the written file, one-line refusals, hostile pickles, no partial output."""
+import json
 import os
 import textwrap
 
@@ -96,3 +97,16 @@ def test_unknown_reference_and_same_source_and_destination(tmp_path, capsys):
     torch.save({'a': torch.zeros(1)}, src)
     assert main(['convert', 'schp', str(src), str(src)]) == 1
     assert 'would overwrite its source' in capsys.readouterr().err
+
+
+@pytest.mark.slow  # 24 images x 2 flips at 473x473: about 2 minutes on a shared CPU
+def test_converted_checkpoint_evaluates_with_the_reference_config(small_config, synthetic_lip, tmp_path, capsys):
+    """convert -> evaluate: the reference config's pipeline, input size and flip run on a LIP-layout tree."""
+    src = _reference_file(tmp_path / 'hrnet_lip.pth')
+    dst = tmp_path / 'toolkit.pth'
+    assert main(['-q', 'convert', 'hrnet-seg', str(src), str(dst), '--config', str(small_config)]) == 0
+    scores = tmp_path / 'scores.json'
+    assert main(['-q', 'evaluate', str(small_config), str(dst), '--data-root', str(synthetic_lip), '--device', 'cpu',
+                 '--json', str(scores)]) == 0
+    result = json.loads(scores.read_text())
+    assert result['flip'] is True and result['num_images'] == 24 and 0 <= result['mIoU'] <= 100
