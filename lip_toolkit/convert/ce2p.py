@@ -31,7 +31,7 @@ from typing import Dict, List, Sequence, Tuple
 from .common import ReferenceSpec, RenameRule, move_trailing_in_channels_first
 
 NORM_FIELDS = ('weight', 'bias', 'running_mean', 'running_var')
-#: ``num_batches_tracked`` appears in plain-BN checkpoints (e.g. SCHP's CPU ``ABN`` re-saves); accepted too.
+#: InPlaceABN keeps no ``num_batches_tracked``; a file re-saved from torch BatchNorm layers may, so it maps too.
 _NORM = r'(weight|bias|running_mean|running_var|num_batches_tracked)'
 
 #: Names of the head modules: CE2P's ``Res_Deeplab`` (SCHP renames them, see :mod:`.schp`).
