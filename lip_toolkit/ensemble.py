@@ -180,9 +180,9 @@ def format_member_table(rows: Sequence[Tuple[str, str, dict]], columns: Sequence
     Example:
         >>> print(format_member_table([('a', '0.50', {'mIoU': 61.234}), ('ensemble', '', {'mIoU': 62.0})],
         ...                           [('mIoU', 'mIoU')]))
-        model     weight   mIoU
-        a           0.50  61.23
-        ensemble          62.00
+        model     weight    mIoU
+        a           0.50   61.23
+        ensemble           62.00
     """
     name_width = max([len('model')] + [len(name) for name, _, _ in rows])
     weight_width = max([len('weight')] + [len(weight) for _, weight, _ in rows])
