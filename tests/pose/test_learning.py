@@ -6,7 +6,7 @@ Measured on the 2-core test machine (numbers in the asserts keep a wide margin):
 
 * tiny HRNet, untrained: 0.3; after 25 epochs (100 iterations, 110-130 s): 32.8.
 * tiny PoseFix refining a pose whose every joint was moved 0.6-0.9 head sizes (input PCKh 0.3): untrained 0.0;
-  after 25 epochs (~225 s, marked slow): 23.6.
+  after 25 epochs (150-225 s, marked slow): 23.6.
 """
 import numpy as np
 import pytest
