@@ -68,3 +68,28 @@ def cfg_options_option(func):
         kwargs['cfg_options'] = parse_cfg_options(items) if items else None
         return func(*args, **kwargs)
     return wrapper
+
+
+CHART_SUFFIXES = ('.png', '.pdf', '.svg', '.jpg', '.jpeg')
+
+
+def _check_chart_suffix(ctx, param, value):
+    # Checked before any work, so a bad name never leaves the other outputs written and the chart missing.
+    if value is not None and not str(value).lower().endswith(CHART_SUFFIXES):
+        raise click.BadParameter(f'must end in {", ".join(CHART_SUFFIXES)}: {value}')
+    return value
+
+
+def chart_option(func):
+    """``--chart FILE``: the evaluation's bar chart (per-joint PCKh or per-class IoU) beside the printed table."""
+    return click.option('--chart', type=click.Path(dir_okay=False), default=None, metavar='FILE',
+                        callback=_check_chart_suffix,
+                        help='Also draw the scores as a bar chart (per-joint PCKh / per-class IoU): .png/.pdf/.svg.'
+                        )(func)
+
+
+def write_chart(scores: dict, chart, title: str = '') -> None:
+    if chart:
+        from ..visualization import plot_scores
+        plot_scores({k: v for k, v in scores.items() if k != 'table'}, chart, title=title)
+        click.echo(f'chart written to {chart}', err=True)

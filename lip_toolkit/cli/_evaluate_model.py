@@ -1,7 +1,7 @@
 """``lip-toolkit evaluate [model] CONFIG CHECKPOINT``: predict a split with a checkpoint and score it."""
 import click
 
-from ._common import cfg_options_option, launch_options, relaunch_if_requested
+from ._common import cfg_options_option, chart_option, launch_options, relaunch_if_requested, write_chart
 
 
 @click.command('model')
@@ -20,9 +20,10 @@ from ._common import cfg_options_option, launch_options, relaunch_if_requested
               help="LIP release folder (default: the config's data_root).")
 @click.option('--device', default=None, help='cpu, cuda or cuda:N (default: cuda if available).')
 @click.option('--json', 'json_out', type=click.Path(dir_okay=False), default=None, help='Write the scores as JSON.')
+@chart_option
 @launch_options
 @cfg_options_option
-def cli(config, checkpoint, flip, scales, out, input_csv, split, data_root, device, json_out, cfg_options,
+def cli(config, checkpoint, flip, scales, out, input_csv, split, data_root, device, json_out, chart, cfg_options,
         **launch):
     """Evaluate CONFIG with CHECKPOINT on a split; print PCKh (pose) or mIoU (parsing).
 
@@ -40,3 +41,6 @@ def cli(config, checkpoint, flip, scales, out, input_csv, split, data_root, devi
                             cfg_options=cfg_options, launcher=launch['launcher'])
     if result.get('table'):
         click.echo(result['table'])
+        from ..core.launch import rank_and_world
+        if rank_and_world()[0] == 0:
+            write_chart(result, chart)

@@ -1,6 +1,8 @@
 """``lip-toolkit evaluate parsing``: score predicted parsing PNGs against LIP ground truth (mIoU)."""
 import click
 
+from ._common import chart_option, write_chart
+
 
 @click.command(name='parsing')
 @click.option('--gt-dir', required=True, type=click.Path(file_okay=False),
@@ -13,7 +15,8 @@ import click
               help='Also write {"mIoU", "pixel_acc", "mean_acc", "IoU": {class: value}} (percent) here.')
 @click.option('--workers', type=click.IntRange(min=1), default=None,
               help='Decoding processes. Default: all available CPUs.')
-def cli(gt_dir, pred_dir, ids_file, json_path, workers):
+@chart_option
+def cli(gt_dir, pred_dir, ids_file, json_path, workers, chart):
     """Score parsing predictions with the LIP formula: one confusion matrix over the split, GT 255 ignored.
 
     Each prediction must have its ground truth's size and hold class ids 0-19. Prints per-class IoU, mIoU,
@@ -28,5 +31,6 @@ def cli(gt_dir, pred_dir, ids_file, json_path, workers):
     from ..parsing.evaluation import evaluate_parsing_dirs, format_miou_table
     scores = evaluate_parsing_dirs(gt_dir, pred_dir, ids_file=ids_file, workers=workers, json_path=json_path)
     click.echo(format_miou_table(scores))
+    write_chart(scores, chart, title='LIP mIoU')
     if json_path:
         click.echo(f'scores written to {json_path}', err=True)

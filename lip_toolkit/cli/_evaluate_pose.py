@@ -1,6 +1,8 @@
 """``lip-toolkit evaluate pose``: score a LIP pose prediction CSV against the ground truth (PCKh@0.5)."""
 import click
 
+from ._common import chart_option, write_chart
+
 
 @click.command(name='pose')
 @click.option('--gt', 'gt_csv', required=True, type=click.Path(dir_okay=False),
@@ -11,7 +13,8 @@ import click
               help='Also write the scores (percent) to this JSON file.')
 @click.option('--allow-missing', is_flag=True,
               help='Score ground-truth images without a prediction as missed instead of failing.')
-def cli(gt_csv, pred_csv, json_out, allow_missing):
+@chart_option
+def cli(gt_csv, pred_csv, json_out, allow_missing, chart):
     """Score LIP pose predictions with LIP's PCKh@0.5 and print the table LIP papers print.
 
     Rows are matched by image name. A prediction row for an unknown image, a repeated image or (without
@@ -28,3 +31,4 @@ def cli(gt_csv, pred_csv, json_out, allow_missing):
     click.echo(evaluation.table())
     if json_out:
         write_pckh_json(json_out, evaluation.scores)
+    write_chart(evaluation.scores, chart, title='LIP PCKh@0.5')

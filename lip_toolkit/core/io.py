@@ -37,6 +37,8 @@ def atomic_write(path: PathLike, mode: str = 'w', **open_kwargs) -> Iterator:
     _check_parent_writable(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.partial', dir=path.parent)
     try:
+        # mkstemp makes the file private (0600); outputs get the usual permissions, as open() would give.
+        os.chmod(tmp_name, 0o666 & ~_umask())
         with os.fdopen(fd, mode, **open_kwargs) as handle:
             yield handle
             handle.flush()
@@ -57,6 +59,7 @@ def atomic_directory(path: PathLike) -> Iterator[Path]:
     _check_parent_writable(path)
     tmp_dir = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', suffix='.partial', dir=path.parent))
     try:
+        os.chmod(tmp_dir, 0o777 & ~_umask())
         yield tmp_dir
         old = None
         if path.exists():
@@ -71,6 +74,12 @@ def atomic_directory(path: PathLike) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _remove_quietly(name: str) -> None:

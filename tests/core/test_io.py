@@ -103,3 +103,14 @@ def test_read_id_list(tmp_path):
 def test_real_id_lists_read(real_lip_dir):
     assert len(read_id_list(real_lip_dir / 'val_id.txt')) == 10000
     assert len(read_id_list(real_lip_dir / 'train_id.txt')) == 30462
+
+
+def test_outputs_get_the_usual_permissions(tmp_path):
+    """Not mkstemp's private 0600: a submission or report is as readable as a file open() would create."""
+    expected = 0o666 & ~lip_io._umask()
+    with atomic_write(tmp_path / 'a.csv') as handle:
+        handle.write('x')
+    assert (tmp_path / 'a.csv').stat().st_mode & 0o777 == expected
+    with atomic_directory(tmp_path / 'pngs') as staging:
+        (staging / 'x.png').write_text('x')
+    assert (tmp_path / 'pngs').stat().st_mode & 0o777 == 0o777 & ~lip_io._umask()
