@@ -131,6 +131,11 @@ def test_weighted_softmax_average_of_members_on_different_grids(tiny_setup, tmp_
     spec = _with_checkpoints(_spec([0.3, 0.7], average='softmax', b_flip=False), checkpoints)
     result = run_ensemble(spec, data_root=root / 'lip', out=tmp_path / 'ens', device='cpu', batch_size=BATCH)
     assert result['average'] == 'softmax' and 'ensemble (softmax)' in result['table']
+    # what it printed is what `evaluate parsing` makes of the PNGs it wrote
+    from lip_toolkit.parsing.evaluation import evaluate_parsing_dirs
+    offline = evaluate_parsing_dirs(root / 'lip' / 'TrainVal_parsing_annotations' / 'val_segmentations',
+                                    tmp_path / 'ens', workers=1)
+    assert offline['mIoU'] == pytest.approx(result['ensemble']['mIoU'])
     maps = _read_dir(tmp_path / 'ens')
     # by hand: each member alone (its own input size, flip setting, softmax), averaged 0.3 / 0.7
     predictor_a = ParsingLogitPredictor.from_config(load_config(TINY, A_OPTIONS), checkpoints[0], device='cpu',

@@ -141,6 +141,10 @@ def test_two_members_and_refiner_equal_the_computation_by_hand(tiny_setup, tmp_p
     result = run_ensemble(_spec(checkpoints, [0.4, 0.6], refiner=True), data_root=root / 'lip',
                           out=tmp_path / 'ens.csv', batch_size=BATCH, device='cpu')
     assert '+ pose_posefix-tiny_lip-128x96' in result['table'] and 0 <= result['refined']['PCKh'] <= 100
+    # what it printed is what `evaluate pose` makes of the CSV it wrote (the refined joints)
+    from lip_toolkit.pose.evaluation import evaluate_pose_files
+    offline = evaluate_pose_files(root / 'lip' / 'TrainVal_pose_annotations' / 'lip_val_set.csv', tmp_path / 'ens.csv')
+    assert offline.scores['Mean'] == pytest.approx(result['refined']['Mean'], nan_ok=True)
 
     a = PoseHeatmapPredictor.from_config(load_config(HRNET), checkpoints['a'], device='cpu')
     b = PoseHeatmapPredictor.from_config(load_config(HRNET, B_OPTIONS), checkpoints['b'], device='cpu')
