@@ -14,11 +14,14 @@ from ._common import cfg_options_option, launch_options, relaunch_if_requested
 @click.option('--resume-from', type=click.Path(dir_okay=False), default=None,
               help='Resume from this checkpoint file.')
 @click.option('--amp', is_flag=True, help='Mixed-precision training (GPU only).')
+@click.option('--tensorboard', is_flag=True, help='Also log to TensorBoard (needs: pip install tensorboard).')
 @click.option('--auto-scale-lr', is_flag=True,
               help="Scale the learning rate with the total batch size (the config's auto_scale_lr).")
 @launch_options
 @cfg_options_option
-def cli(config, work_dir, data_root, resume, resume_from, amp, auto_scale_lr, cfg_options, **launch):
+@click.pass_context
+def cli(ctx, config, work_dir, data_root, resume, resume_from, amp, tensorboard, auto_scale_lr, cfg_options,
+        **launch):
     """Train CONFIG (a pose config with default_scope mmpose, or a parsing config with mmseg).
 
     \b
@@ -36,5 +39,5 @@ def cli(config, work_dir, data_root, resume, resume_from, amp, auto_scale_lr, cf
     resume_arg = resume_from or resume
     work = train(config, work_dir=work_dir, resume=resume_arg, amp=amp, cfg_options=cfg_options,
                  launcher=launch['launcher'], auto_scale_lr=auto_scale_lr,
-                 data_root=data_root)
+                 data_root=data_root, tensorboard=tensorboard, quiet=bool((ctx.obj or {}).get('quiet')))
     click.echo(f'training finished: logs and checkpoints in {work}')

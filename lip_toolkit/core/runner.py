@@ -80,10 +80,27 @@ def set_lip_data_root(cfg, data_root) -> int:
     return found
 
 
+def add_tensorboard(cfg) -> None:
+    """Log scalars to TensorBoard as well (mmengine's ``TensorboardVisBackend``, files under the work dir)."""
+    import importlib.util
+    if importlib.util.find_spec('tensorboard') is None:
+        raise LipToolkitError('--tensorboard needs the tensorboard package: pip install tensorboard '
+                              "(or pip install 'lip-toolkit[tensorboard]')")
+    visualizer = cfg.setdefault('visualizer', dict(type='Visualizer'))
+    backends = list(visualizer.get('vis_backends') or [dict(type='LocalVisBackend')])
+    if not any(b.get('type') == 'TensorboardVisBackend' for b in backends):
+        backends.append(dict(type='TensorboardVisBackend'))
+    visualizer['vis_backends'] = backends
+
+
 def merge_train_args(cfg, config_path, work_dir=None, resume=False, amp=False, launcher='none',
-                     auto_scale_lr=False, cfg_options=None, data_root=None):
+                     auto_scale_lr=False, cfg_options=None, data_root=None, tensorboard=False, quiet=False):
     """Apply train flags to ``cfg`` in place and return it."""
     import torch
+    if tensorboard:
+        add_tensorboard(cfg)
+    if quiet:
+        cfg.log_level = 'WARNING'
     if data_root is not None:
         if not Path(data_root).is_dir():
             raise LipToolkitError('data root not found', data_root)
@@ -181,7 +198,7 @@ def build_runner(cfg):
 
 
 def train(config, work_dir=None, resume=False, amp=False, cfg_options=None, launcher='none',
-          auto_scale_lr=False, data_root=None) -> Path:
+          auto_scale_lr=False, data_root=None, tensorboard=False, quiet=False) -> Path:
     """Train ``config`` and return its work dir (holding logs and checkpoints).
 
     Args:
@@ -193,11 +210,14 @@ def train(config, work_dir=None, resume=False, amp=False, cfg_options=None, laun
         launcher: ``'none'``, ``'pytorch'`` (under torchrun) or ``'slurm'`` (under srun).
         auto_scale_lr: scale the learning rate with the total batch size (mmengine's ``auto_scale_lr``).
         data_root: LIP release folder for the config's LIP datasets (see :func:`set_lip_data_root`).
+        tensorboard: also log to TensorBoard (needs the ``tensorboard`` package).
+        quiet: log warnings only on the console (the work dir's log file keeps everything).
     """
     cfg = load_config(config)
     config_track(cfg, config)
     merge_train_args(cfg, config, work_dir=work_dir, resume=resume, amp=amp, launcher=launcher,
-                     auto_scale_lr=auto_scale_lr, cfg_options=cfg_options, data_root=data_root)
+                     auto_scale_lr=auto_scale_lr, cfg_options=cfg_options, data_root=data_root,
+                     tensorboard=tensorboard, quiet=quiet)
     with config_errors(config):
         runner = build_runner(cfg)
         runner.train()

@@ -1,0 +1,120 @@
+"""merge_train_args: the flags' precedence and effects, without training (cheap, config-level)."""
+import importlib.util
+
+import pytest
+
+from lip_toolkit.core.errors import LipToolkitError
+from lip_toolkit.core.paths import CONFIGS_DIR
+from lip_toolkit.core.runner import (config_errors, config_track, load_config, merge_train_args, parse_cfg_options,
+                                     set_lip_data_root)
+
+POSE_TINY = 'demo/pose_hrnet-tiny_lip-128x96.py'
+POSE_MIX = 'pose/hrnet/td-hm_hrnet-w32_8xb32-210e_lip-coco-aic-384x288.py'
+
+
+def test_load_config_resolves_paths_under_configs_and_reports_bad_ones(tmp_path):
+    assert config_track(load_config(POSE_TINY)) == 'pose'
+    broken = tmp_path / 'broken.py'
+    broken.write_text('model = dict(\n')
+    with pytest.raises(LipToolkitError, match='cannot read config'):
+        load_config(broken)
+    with pytest.raises(LipToolkitError, match='config file not found'):
+        load_config(tmp_path / 'none.py')
+    scopeless = tmp_path / 'scopeless.py'
+    scopeless.write_text('model = dict(type="X")\n')
+    with pytest.raises(LipToolkitError, match='default_scope'):
+        config_track(load_config(scopeless), scopeless)
+
+
+def test_work_dir_precedence_and_cfg_options_last(tmp_path):
+    cfg = merge_train_args(load_config(POSE_TINY), POSE_TINY)
+    assert cfg.work_dir.endswith('work_dirs/pose_hrnet-tiny_lip-128x96')
+    cfg = merge_train_args(load_config(POSE_TINY), POSE_TINY, work_dir=tmp_path / 'w',
+                           cfg_options={'work_dir': str(tmp_path / 'from_options'), 'train_cfg.max_epochs': 3})
+    assert cfg.work_dir == str(tmp_path / 'from_options') and cfg.train_cfg.max_epochs == 3
+
+
+def test_resume_forms(tmp_path):
+    cfg = merge_train_args(load_config(POSE_TINY), POSE_TINY, resume=True)
+    assert cfg.resume is True and cfg.load_from is None
+    checkpoint = tmp_path / 'epoch_3.pth'
+    checkpoint.write_bytes(b'')
+    cfg = merge_train_args(load_config(POSE_TINY), POSE_TINY, resume=str(checkpoint))
+    assert cfg.resume is True and cfg.load_from == str(checkpoint)
+    with pytest.raises(LipToolkitError, match='resume from not found'):
+        merge_train_args(load_config(POSE_TINY), POSE_TINY, resume=str(tmp_path / 'missing.pth'))
+
+
+def test_amp_is_refused_on_cpu():
+    import torch
+    if torch.cuda.is_available():
+        cfg = merge_train_args(load_config(POSE_TINY), POSE_TINY, amp=True)
+        assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    else:
+        with pytest.raises(LipToolkitError, match='--amp needs a CUDA GPU'):
+            merge_train_args(load_config(POSE_TINY), POSE_TINY, amp=True)
+
+
+def test_auto_scale_lr_enables_the_configs_setting():
+    cfg = merge_train_args(load_config(POSE_TINY), POSE_TINY, auto_scale_lr=True)
+    assert cfg.auto_scale_lr.enable is True and cfg.auto_scale_lr.base_batch_size == 16
+
+
+def test_cpu_distributed_uses_gloo_and_no_device_ids():
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip('CPU-only workaround')
+    cfg = merge_train_args(load_config(POSE_TINY), POSE_TINY, launcher='pytorch')
+    assert cfg.model_wrapper_cfg.device_ids is None
+    assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+
+
+def test_quiet_and_tensorboard(tmp_path):
+    cfg = merge_train_args(load_config(POSE_TINY), POSE_TINY, quiet=True)
+    assert cfg.log_level == 'WARNING'
+    if importlib.util.find_spec('tensorboard') is None:
+        with pytest.raises(LipToolkitError, match='pip install tensorboard'):
+            merge_train_args(load_config(POSE_TINY), POSE_TINY, tensorboard=True)
+    else:
+        cfg = merge_train_args(load_config(POSE_TINY), POSE_TINY, tensorboard=True)
+        assert any(b['type'] == 'TensorboardVisBackend' for b in cfg.visualizer.vis_backends)
+
+
+def test_data_root_reaches_only_lip_datasets_inside_wrappers(tmp_path):
+    cfg = load_config(POSE_MIX)
+    found = set_lip_data_root(cfg, tmp_path)
+    assert found >= 3  # LIP train (inside CombinedDataset), val, test
+    mixed = cfg.train_dataloader.dataset
+    roots = {d['type']: d.get('data_root') for d in mixed['datasets']}
+    assert roots['LIPPoseDataset'] == str(tmp_path)
+    assert all(root != str(tmp_path) for kind, root in roots.items() if kind != 'LIPPoseDataset')
+    assert cfg.val_dataloader.dataset.data_root == str(tmp_path)
+    with pytest.raises(LipToolkitError, match='data root not found'):
+        merge_train_args(load_config(POSE_TINY), POSE_TINY, data_root=tmp_path / 'missing')
+
+
+def test_cfg_options_parsing():
+    assert parse_cfg_options(['a.b=1', 'c=[1,2]', 'd=x']) == {'a.b': 1, 'c': [1, 2], 'd': 'x'}
+    with pytest.raises(LipToolkitError, match='KEY=VALUE'):
+        parse_cfg_options(['novalue'])
+
+
+def test_unknown_types_and_keys_become_one_line_errors():
+    with pytest.raises(LipToolkitError, match=r"unknown type 'NoSuchHead'"):
+        with config_errors('cfg.py'):
+            raise KeyError('NoSuchHead is not in the mmpose::model registry. Please check whether ...')
+    with pytest.raises(LipToolkitError, match='invalid arguments'):
+        with config_errors('cfg.py'):
+            raise TypeError("__init__() got an unexpected keyword argument 'depht'")
+    with pytest.raises(KeyError):
+        with config_errors('cfg.py'):
+            raise KeyError('something else')
+
+
+def test_train_command_reports_unknown_type_in_one_line(tmp_path, capsys, synthetic_lip):
+    from lip_toolkit.cli import main
+    config = tmp_path / 'bad.py'
+    config.write_text(f"_base_ = ['{CONFIGS_DIR / POSE_TINY}']\nmodel = dict(head=dict(type='NoSuchHead'))\n")
+    assert main(['train', str(config), '--data-root', str(synthetic_lip), '--work-dir', str(tmp_path / 'w')]) == 1
+    err = capsys.readouterr().err
+    assert "unknown type 'NoSuchHead'" in err and err.count('\n') == 1 and 'Traceback' not in err
