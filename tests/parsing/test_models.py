@@ -20,6 +20,15 @@ init_default_scope('mmseg')
 TINY_STAGES = [8, 16, 32, 64]
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    # On shared cores two OpenMP threads spin against other processes and run many times slower than one.
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 def tiny_ce2p_head(context=None, **kwargs):
     return CE2PHead(in_channels=TINY_STAGES, channels=16, context=context or dict(type='PSPContext', channels=24,
                     pool_channels=8), skip_channels=6, edge_channels=10, num_classes=20,
@@ -248,3 +257,29 @@ def test_backbone_imagenet_weights_come_from_the_local_file_the_config_names(tmp
     model.init_weights()
     for key, value in model.backbone.state_dict().items():
         torch.testing.assert_close(value, weights[key])
+
+
+def test_tiny_ce2p_traces_for_export_with_plain_modules_only():
+    from mmengine.config import Config
+    repo = Path(__file__).resolve().parents[2]
+    cfg = Config.fromfile(str(repo / 'configs/demo/parsing_ce2p-aspoc_r18-tiny_30e_synthetic-96x96.py'))
+    model = MODELS.build(cfg.model).eval()
+    norms = [m for m in model.modules() if 'Norm' in type(m).__name__]
+    assert norms and all(type(m) is torch.nn.BatchNorm2d for m in norms)
+    head_acts = [m for m in model.decode_head.modules() if isinstance(m, (torch.nn.ReLU, torch.nn.LeakyReLU))]
+    assert head_acts and all(isinstance(m, torch.nn.LeakyReLU) and m.negative_slope == 0.01 for m in head_acts)
+
+    class TensorForward(torch.nn.Module):
+        def __init__(self, segmentor):
+            super().__init__()
+            self.segmentor = segmentor
+
+        def forward(self, x):
+            return self.segmentor(x, mode='tensor')
+
+    wrapper = TensorForward(model)
+    x = torch.randn(1, 3, 64, 48)
+    with torch.no_grad():
+        traced = torch.jit.trace(wrapper, x, check_trace=False)
+        for expected, got in zip(wrapper(x), traced(x)):
+            torch.testing.assert_close(got, expected)

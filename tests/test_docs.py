@@ -1,0 +1,31 @@
+"""The docs stay true: the CLI reference matches the commands, README links resolve, CI runs the README's command."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_cli_reference_is_up_to_date():
+    done = subprocess.run([sys.executable, str(ROOT / 'scripts' / 'gen_cli_reference.py'), '--check'],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+
+
+def test_readme_links_resolve():
+    text = (ROOT / 'README.md').read_text()
+    links = re.findall(r'\]\(([^)#]+\.md)\)', text)
+    assert links
+    missing = [link for link in links if not (ROOT / link).is_file()]
+    assert not missing, f'README links to missing pages: {missing}'
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / 'README.md').read_text()
+    assert re.search(r'^make test\b', readme, re.M)
+    ci = (ROOT / '.ci' / 'run').read_text()
+    assert 'exec make test' in ci
+    makefile = (ROOT / 'Makefile').read_text()
+    assert re.search(r'^test: install\n\t.*pytest', makefile, re.M)
+    assert re.search(r'^demo: install\n\t.*lip-toolkit demo', makefile, re.M)
