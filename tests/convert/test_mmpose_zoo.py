@@ -72,3 +72,18 @@ def test_coco_checkpoint_initialises_the_backbone_only(lip_hrnet_w32, tmp_path):
     assert torch.equal(model.backbone.stage4[2].fuse_layers[0][3][0].weight,
                        state['backbone.stage4.2.fuse_layers.0.3.0.weight'])
     assert torch.equal(model.head.final_layer.weight, head_before)  # LIP's 16-joint head is not touched
+
+
+@pytest.mark.slow  # HRNet-W32 on 24 images with flip: about 3 minutes on a shared CPU
+def test_converted_mpii_checkpoint_evaluates_on_lip(lip_hrnet_w32, synthetic_lip, tmp_path):
+    """convert mmpose -> evaluate with the zero-shot config: LIP CSV written, PCKh computed."""
+    import json
+
+    from lip_toolkit.cli import main
+    src = tmp_path / 'hrnet_w32_mpii.pth'
+    _mmpose_0x_file(src, lip_hrnet_w32[1])
+    assert main(['-q', 'convert', 'mmpose', str(src), str(tmp_path / 'mpii.pth')]) == 0
+    assert main(['-q', 'evaluate', str(ZERO_SHOT), str(tmp_path / 'mpii.pth'), '--data-root', str(synthetic_lip),
+                 '--device', 'cpu', '--out', str(tmp_path / 'pred.csv'), '--json', str(tmp_path / 'scores.json')]) == 0
+    scores = json.loads((tmp_path / 'scores.json').read_text())
+    assert (tmp_path / 'pred.csv').is_file() and scores
