@@ -86,4 +86,4 @@ def test_converted_mpii_checkpoint_evaluates_on_lip(lip_hrnet_w32, synthetic_lip
     assert main(['-q', 'evaluate', str(ZERO_SHOT), str(tmp_path / 'mpii.pth'), '--data-root', str(synthetic_lip),
                  '--device', 'cpu', '--out', str(tmp_path / 'pred.csv'), '--json', str(tmp_path / 'scores.json')]) == 0
     scores = json.loads((tmp_path / 'scores.json').read_text())
-    assert (tmp_path / 'pred.csv').is_file() and scores
+    assert (tmp_path / 'pred.csv').is_file() and scores['num_images'] == 24 and 0 <= scores['PCKh'] <= 100
