@@ -11,6 +11,7 @@ TINY = 'configs/demo/parsing_ce2p-aspoc_r18-tiny_30e_synthetic-96x96.py'
 # Small inputs keep the tests fast; member B sees a non-square one, so its logits come back on another grid.
 A_OPTIONS = {'model.test_cfg.input_size': (64, 64)}
 B_OPTIONS = {'model.test_cfg.input_size': (48, 32)}
+A_SCALES = (0.75, 1.0)  # member A: two test scales, averaged at the original size
 BATCH = 2
 
 
@@ -69,8 +70,8 @@ def member_a_evaluated(tiny_setup):
     """Member A through its own `evaluate` path: scores and label maps."""
     from lip_toolkit.parsing.inference import evaluate_checkpoint
     root, (ckpt_a, _) = tiny_setup
-    result = evaluate_checkpoint(TINY, ckpt_a, flip=True, out_dir=root / 'eval_a', data_root=root / 'lip',
-                                 device='cpu', cfg_options=A_OPTIONS, batch_size=BATCH)
+    result = evaluate_checkpoint(TINY, ckpt_a, flip=True, scales=A_SCALES, out_dir=root / 'eval_a',
+                                 data_root=root / 'lip', device='cpu', cfg_options=A_OPTIONS, batch_size=BATCH)
     return result, _read_dir(root / 'eval_a')
 
 
@@ -79,7 +80,7 @@ def _read_dir(folder):
 
 
 def _spec(weights, average='logits', b_flip=None):
-    root_members = [EnsembleMember(TINY, '', weights[0], name='a', cfg_options=A_OPTIONS)]
+    root_members = [EnsembleMember(TINY, '', weights[0], name='a', cfg_options=A_OPTIONS, scales=A_SCALES)]
     if len(weights) > 1:
         root_members.append(EnsembleMember(TINY, '', weights[1], name='b', cfg_options=B_OPTIONS, flip=b_flip))
     return EnsembleSpec(track='parsing', members=root_members, average=average, flip=True)
@@ -139,7 +140,7 @@ def test_weighted_softmax_average_of_members_on_different_grids(tiny_setup, tmp_
     maps = _read_dir(tmp_path / 'ens')
     # by hand: each member alone (its own input size, flip setting, softmax), averaged 0.3 / 0.7
     predictor_a = ParsingLogitPredictor.from_config(load_config(TINY, A_OPTIONS), checkpoints[0], device='cpu',
-                                                    flip=True, output='softmax')
+                                                    flip=True, scales=A_SCALES, output='softmax')
     predictor_b = ParsingLogitPredictor.from_config(load_config(TINY, B_OPTIONS), checkpoints[1], device='cpu',
                                                     flip=False, output='softmax')
     assert predictor_b.input_size == (48, 32) and predictor_a.input_size == (64, 64)
