@@ -13,5 +13,7 @@ model = dict(
     # std (0.225, 0.224, 0.229), i.e. ImageNet's statistics in B, G, R order.
     data_preprocessor=dict(mean=[103.53, 116.28, 123.675], std=[57.375, 57.12, 58.395], bgr_to_rgb=False),
     # evaluate.py --flip: the mirrored image's logits are mirrored back with channels 14/15, 16/17, 18/19
-    # swapped and averaged with the original's.
+    # swapped and averaged with the original's. The README's own command (`python evaluate.py --model-restore
+    # CKPT`) does not pass --flip, and the README does not say which setting gave 59.36: `lip-toolkit evaluate
+    # ... --no-flip` runs that command's setting.
     test_cfg=dict(flip=True))
