@@ -6,7 +6,8 @@ files, are timed in interleaved rounds (so a busy moment hits both alike), and t
 
 Pose (heatmap targets), at 384x288 and 512x384:
   * ours: ``LIPPoseDataset`` with the ``train_pipeline`` of ``configs/pose/hrnet/td-hm_hrnet-w32_8xb32-210e_lip-
-    384x288.py`` / ``...-lip-trainval-coco-aic-512x384.py``;
+    384x288.py`` / ``...-lip-trainval-coco-aic-512x384.py`` (MMPose's transforms, except the bounding-box jitter
+    ``LIPRandomBBoxTransform`` and the heatmap encoder ``LIPMSRAHeatmap``: the same results, computed faster);
   * stock: MMPose's ``MpiiDataset`` (an MPII-format JSON written for the same images and joints) with MMPose's
     MPII-style top-down pipeline: LoadImage, GetBBoxCenterScale, RandomFlip, RandomHalfBody, RandomBBoxTransform,
     TopdownAffine, GenerateTarget (MSRAHeatmap, the same codec), PackPoseInputs.

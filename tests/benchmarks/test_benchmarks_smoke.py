@@ -1,7 +1,8 @@
 """Smoke tests of the benchmark scripts: each runs at its tiny ``--quick`` size and prints its ratio lines.
 
 The scripts are loaded as modules and their ``main`` is called in this process, so the heavy imports (torch,
-mmpose, mmseg) are paid once for the whole file. The figures themselves are not checked (a shared CI machine
+mmpose, mmseg) are paid once for the whole file, and they read the session's synthetic LIP (``--data-root``)
+instead of writing their own. The figures themselves are not checked (a shared CI machine
 makes them meaningless); what is checked is that every comparison ran and printed a finite ratio.
 """
 import importlib.util
@@ -41,14 +42,14 @@ def run(name: str, argv, capsys) -> str:
     return capsys.readouterr().out
 
 
-def test_pipelines_compare_ours_and_stock_for_both_tracks(capsys):
-    out = run('bench_pipelines', ['--quick'], capsys)
+def test_pipelines_compare_ours_and_stock_for_both_tracks(synthetic_lip, capsys):
+    out = run('bench_pipelines', ['--quick', '--data-root', str(synthetic_lip)], capsys)
     assert set(ratios(out)) == {'pose 384x288', 'parsing 480'}, out
     assert re.search(r'pose 384x288 +ours +[0-9.]+ img/s \| stock +[0-9.]+ img/s', out), out
 
 
-def test_inference_compares_evaluate_with_host_apis(capsys):
-    out = run('bench_inference', ['--quick'], capsys)
+def test_inference_compares_evaluate_with_host_apis(synthetic_lip, capsys):
+    out = run('bench_inference', ['--quick', '--data-root', str(synthetic_lip)], capsys)
     assert set(ratios(out)) == {'pose tiny HRNet 128x96', 'parsing tiny CE2P 96'}, out
     assert 'inference_topdown' in out and 'inference_model' in out
 
