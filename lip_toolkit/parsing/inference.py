@@ -15,6 +15,7 @@ ensemble and ``predict`` all go through it, so they agree pixel for pixel:
 The input size comes from the config: ``model.test_cfg.input_size`` (our parsing configs set it), otherwise
 the ``scale`` of the ``Resize`` in the test pipeline.
 """
+import copy
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -233,7 +234,7 @@ def build_parsing_model(cfg, checkpoint=None, device: Optional[str] = None):
     from ..registration import register_all_modules
     register_all_modules(pose=False)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
-    model_cfg = cfg.model.copy()
+    model_cfg = copy.deepcopy(cfg.model)  # the caller's config stays as it was
     model_cfg.pop('pretrained', None)
     _drop_pretrained(model_cfg)
     model = MODELS.build(model_cfg)
