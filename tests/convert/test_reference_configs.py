@@ -49,3 +49,15 @@ def test_evaluate_follows_the_config_flip_unless_told(monkeypatch, tmp_path, nam
     monkeypatch.setattr(inference, 'evaluate_checkpoint', fake_evaluate_checkpoint)
     evaluate_model(str(REFERENCES / name), str(tmp_path / 'weights.pth'), flip=flip_option)
     assert seen['flip'] is expected
+
+
+def test_reference_ensemble_names_the_reference_configs():
+    from lip_toolkit.core.paths import resolve_config
+    from lip_toolkit.core.runner import config_track, load_config
+    from lip_toolkit.ensemble_config import load_ensemble
+    spec = load_ensemble(REFERENCES / 'ensemble_schp-hrnetv2-ce2p_softmax_lip-473x473.py', check_files=False)
+    assert spec.track == 'parsing' and spec.average == 'softmax' and spec.flip is True
+    assert [member.name for member in spec.members] == ['SCHP', 'HRNetV2-W48', 'CE2P']
+    for member in spec.members:
+        assert resolve_config(member.config).parent == REFERENCES
+        assert config_track(load_config(member.config)) == 'parsing'
