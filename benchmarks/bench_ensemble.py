@@ -12,6 +12,9 @@ is close to the sum of the members' own inference. For each track this script
 3. in one process, times ``evaluate`` of each member alone and the ensemble on the 10N images (after one
    warm-up run of each, so imports and first-call costs are left out).
 
+Every run uses the same batch size (``evaluate``'s default, at most N): a batch is what is held at once, so
+only the number of images differs between the two memory figures.
+
 Run:
     python benchmarks/bench_ensemble.py                      # N=8 (8 and 80 images), both tracks
     python benchmarks/bench_ensemble.py --n 20 --track parsing
@@ -101,7 +104,7 @@ def _repeated_tree(work: Path, copies: int) -> Path:
     return root
 
 
-def _measure_memory(spec_path: Path, data_root: Path, out: Path) -> dict:
+def _measure_memory(spec_path: Path, data_root: Path, out: Path, batch_size: int) -> dict:
     """Run the ensemble in a fresh process; return its peak RSS and the tracemalloc peak of the call."""
     code = f'''
 import json, resource, sys, tracemalloc, warnings
@@ -115,7 +118,7 @@ from lip_toolkit.ensemble_config import load_ensemble
 set_quiet(True)
 spec = load_ensemble({str(spec_path)!r})
 tracemalloc.start()
-result = run_ensemble(spec, data_root={str(data_root)!r}, out={str(out)!r}, device='cpu')
+result = run_ensemble(spec, data_root={str(data_root)!r}, out={str(out)!r}, device='cpu', batch_size={batch_size})
 _, peak = tracemalloc.get_traced_memory()
 print(json.dumps(dict(rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       traced_mb=peak / 2 ** 20, images=result['num_images'])))
@@ -126,7 +129,7 @@ print(json.dumps(dict(rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss 
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _measure_time(spec: dict, data_root: Path, out_dir: Path) -> dict:
+def _measure_time(spec: dict, data_root: Path, out_dir: Path, batch_size: int) -> dict:
     """Seconds: each member through its own ``evaluate``, and the ensemble; after one warm-up of each."""
     from lip_toolkit.ensemble import run_ensemble
     from lip_toolkit.ensemble_config import load_ensemble
@@ -137,7 +140,7 @@ def _measure_time(spec: dict, data_root: Path, out_dir: Path) -> dict:
         def member_alone(member):
             return evaluate_checkpoint(member['config'], member['checkpoint'], flip=True, data_root=data_root,
                                        device='cpu', cfg_options=member['cfg_options'],
-                                       out_dir=out_dir / 'member_pngs')
+                                       out_dir=out_dir / 'member_pngs', batch_size=batch_size)
         ensemble_out = out_dir / 'ensemble_pngs'
     else:
         from lip_toolkit.pose.inference import evaluate_checkpoint
@@ -145,13 +148,13 @@ def _measure_time(spec: dict, data_root: Path, out_dir: Path) -> dict:
         def member_alone(member):
             return evaluate_checkpoint(member['config'], member['checkpoint'], flip=True, data_root=data_root,
                                        device='cpu', cfg_options=member['cfg_options'],
-                                       out=out_dir / 'member.csv')
+                                       out=out_dir / 'member.csv', batch_size=batch_size)
         ensemble_out = out_dir / 'ensemble.csv'
     ensemble_spec = load_ensemble(members=spec['members'], track=track, flip=True)
     timings = {}
     for name, run in [(m['name'], lambda m=m: member_alone(m)) for m in spec['members']] + [
             ('ensemble', lambda: run_ensemble(ensemble_spec, data_root=data_root, out=ensemble_out,
-                                              device='cpu'))]:
+                                              device='cpu', batch_size=batch_size))]:
         run()  # warm-up: model build and first-call costs
         start = time.perf_counter()
         run()
@@ -167,13 +170,17 @@ def bench_track(track: str, n: int, work: Path) -> bool:
     spec_path.write_text(json.dumps(spec))
     small, large = _repeated_tree(work, 1), _repeated_tree(work, 10)
     out = work / (f'{track}_out' + ('.csv' if track == 'pose' else ''))
-    memory = {count: _measure_memory(spec_path, root, out) for count, root in ((n, small), (10 * n, large))}
-    timings = _measure_time(spec, large, work)
+    # The batch (what is held at once) must be the same at N and 10N: evaluate's default, at most N.
+    from lip_toolkit.ensemble import DEFAULT_BATCH_SIZE
+    batch_size = min(DEFAULT_BATCH_SIZE[track], n)
+    memory = {count: _measure_memory(spec_path, root, out, batch_size)
+              for count, root in ((n, small), (10 * n, large))}
+    timings = _measure_time(spec, large, work, batch_size)
     members_sum = sum(v for k, v in timings.items() if k != 'ensemble')
     rss_ratio = memory[10 * n]['rss_mb'] / memory[n]['rss_mb']
     traced_ratio = memory[10 * n]['traced_mb'] / memory[n]['traced_mb']
     time_ratio = timings['ensemble'] / members_sum
-    print(f'\n{track}: 2 tiny members (flip test; member B at another input size)')
+    print(f'\n{track}: 2 tiny members (flip test; member B at another input size), batches of {batch_size}')
     for count in (n, 10 * n):
         print(f'  peak memory, {count:4d} images: RSS {memory[count]["rss_mb"]:8.1f} MiB   '
               f'Python/numpy (tracemalloc) {memory[count]["traced_mb"]:7.2f} MiB')
