@@ -2,6 +2,15 @@
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _loud_progress():
+    """--quiet is process state; a test that sets it (through click's CliRunner) must not silence the next."""
+    from lip_toolkit.core.progress import is_quiet, set_quiet
+    before = is_quiet()
+    yield
+    set_quiet(before)
+
+
 @pytest.fixture(scope='session')
 def synthetic_lip(tmp_path_factory):
     """A small synthetic LIP release tree (real layout): 64 train, 24 val, 8 test images, seed 0."""

@@ -88,6 +88,8 @@ def main(argv=None) -> int:
     # mmengine imports pkg_resources (setuptools < 81 is pinned for mmcv's build); its notice is noise here.
     warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
     debug = '--debug' in argv
+    from ..core.progress import is_quiet, set_quiet
+    quiet_before = is_quiet()
     try:
         # Without standalone mode click returns (not raises) the code of a ``click.exceptions.Exit``.
         code = cli.main(args=argv, prog_name='lip-toolkit', standalone_mode=False)
@@ -116,6 +118,8 @@ def main(argv=None) -> int:
             message = str(exc).splitlines()[0] if str(exc) else ''
             click.echo(f'error: {type(exc).__name__}: {message} (run with --debug for the traceback)', err=True)
         return 1
+    finally:
+        set_quiet(quiet_before)  # --quiet belongs to this invocation only (main() is also called in-process)
     return 0
 
 
