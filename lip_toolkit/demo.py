@@ -35,13 +35,13 @@ def _epochs(max_epochs: int) -> Dict:
 class DemoPlan:
     """What the demo does; the defaults are the embedded demo, ``quick()`` a smaller one for tests."""
 
-    train: int = 240
-    val: int = 48
-    test: int = 24
+    train: int = 200
+    val: int = 40
+    test: int = 20
     seed: int = 0
-    pose_epochs: int = 24
-    posefix_epochs: int = 16
-    parsing_epochs: int = 24
+    pose_epochs: int = 10
+    posefix_epochs: int = 8
+    parsing_epochs: int = 8
     pictures: int = 4
 
     @classmethod
@@ -49,18 +49,19 @@ class DemoPlan:
         return cls(train=48, val=12, test=6, pose_epochs=2, posefix_epochs=1, parsing_epochs=2, pictures=2)
 
     def pose_members(self) -> List[DemoMember]:
-        base = 'demo/pose_hrnet-tiny_lip-128x96.py'
-        # Two tiny HRNets that differ in seed and heatmap sigma: an ensemble of differently trained members.
-        return [DemoMember('hrnet-tiny-a', base, dict(_epochs(self.pose_epochs), **{'randomness.seed': 1})),
-                DemoMember('hrnet-tiny-b', base, dict(_epochs(self.pose_epochs), **{'randomness.seed': 2}))]
+        # The seed's pose ensemble in miniature: HRNet and MSPN, averaged heatmaps, then PoseFix.
+        return [DemoMember('hrnet-tiny', 'demo/pose_hrnet-tiny_lip-128x96.py', _epochs(self.pose_epochs)),
+                DemoMember('mspn-tiny', 'demo/pose_mspn-tiny_lip-128x96.py', _epochs(self.pose_epochs))]
 
     def posefix(self) -> DemoMember:
         return DemoMember('posefix-tiny', 'demo/pose_posefix-tiny_lip-128x96.py', _epochs(self.posefix_epochs))
 
     def parsing_members(self) -> List[DemoMember]:
-        base = 'demo/parsing_ce2p-aspoc_r18-tiny_30e_synthetic-96x96.py'
-        return [DemoMember('ce2p-ocnet-tiny-a', base, dict(_epochs(self.parsing_epochs), **{'randomness.seed': 1})),
-                DemoMember('ce2p-ocnet-tiny-b', base, dict(_epochs(self.parsing_epochs), **{'randomness.seed': 2}))]
+        # The seed's parsing ensemble in miniature: CE2P-OCNet and HRNetV2, averaged logits.
+        return [DemoMember('ce2p-ocnet-tiny', 'demo/parsing_ce2p-aspoc_r18-tiny_30e_synthetic-96x96.py',
+                           _epochs(self.parsing_epochs)),
+                DemoMember('hrnetv2-tiny', 'demo/parsing_fcn_hrnetv2-tiny_30e_synthetic-96x96.py',
+                           _epochs(self.parsing_epochs))]
 
 
 def _last_checkpoint(work_dir: Path) -> str:

@@ -55,29 +55,36 @@ LIP_DATASET_TYPES = ('LIPPoseDataset', 'LIPParsingDataset')
 
 
 def set_lip_data_root(cfg, data_root) -> int:
-    """Point every LIP dataset of the train/val/test dataloaders at ``data_root``; returns how many were set.
+    """Point the LIP release datasets of the train/val/test dataloaders at ``data_root``; returns how many.
 
-    Walks wrappers (``CombinedDataset``, ``ConcatDataset``, ``RepeatDataset``...), so joint-training configs keep
-    their COCO / AI Challenger / multi-human roots and only the LIP release folder changes.
+    The LIP release folder is the one the config's evaluation split reads (val, else test, else train); every
+    LIP dataset reading that folder moves, inside wrappers too (``CombinedDataset``, ``ConcatDataset``...).
+    Others keep their roots: COCO / AI Challenger, and multi-human crops that are ``LIPParsingDataset`` trees
+    of their own (``data/cihp_lip``).
     """
-    def visit(node):
-        count = 0
+    def lip_datasets(node):
         if isinstance(node, dict):
             if node.get('type') in LIP_DATASET_TYPES and node.get('data_root') is not None:
-                node['data_root'] = str(data_root)
-                count += 1
+                yield node
             for key in ('dataset', 'datasets'):
                 if key in node:
-                    count += visit(node[key])
+                    yield from lip_datasets(node[key])
         elif isinstance(node, (list, tuple)):
-            count += sum(visit(item) for item in node)
-        return count
+            for item in node:
+                yield from lip_datasets(item)
 
-    found = sum(visit(cfg.get(loader, {}).get('dataset')) for loader in
-                ('train_dataloader', 'val_dataloader', 'test_dataloader') if cfg.get(loader))
-    if not found:
+    loaders = [cfg.get(name) for name in ('val_dataloader', 'test_dataloader', 'train_dataloader')]
+    found = [list(lip_datasets(loader.get('dataset'))) if loader else [] for loader in loaders]
+    release = next((datasets[0]['data_root'] for datasets in found if datasets), None)
+    if release is None:
         raise LipToolkitError('--data-root: the config has no LIP dataset to point at it')
-    return found
+    moved = 0
+    for datasets in found:
+        for dataset in datasets:
+            if dataset['data_root'] == release:
+                dataset['data_root'] = str(data_root)
+                moved += 1
+    return moved
 
 
 def add_tensorboard(cfg) -> None:

@@ -89,6 +89,11 @@ def test_data_root_reaches_only_lip_datasets_inside_wrappers(tmp_path):
     assert roots['LIPPoseDataset'] == str(tmp_path)
     assert all(root != str(tmp_path) for kind, root in roots.items() if kind != 'LIPPoseDataset')
     assert cfg.val_dataloader.dataset.data_root == str(tmp_path)
+    parsing = load_config('parsing/ce2p/ce2p-aspoc_r101-d16_4xb10-150e_lip-trainval-mhp-576x576.py')
+    set_lip_data_root(parsing, tmp_path)
+    train_roots = sorted(d['data_root'] for d in parsing.train_dataloader.dataset['datasets'])
+    assert train_roots.count(str(tmp_path)) == 2  # LIP train and val; the CIHP / MHP crop trees keep theirs
+    assert 'data/cihp_lip' in train_roots and 'data/mhp_lip' in train_roots
     with pytest.raises(LipToolkitError, match='data root not found'):
         merge_train_args(load_config(POSE_TINY), POSE_TINY, data_root=tmp_path / 'missing')
 
