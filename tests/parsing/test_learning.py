@@ -14,12 +14,11 @@ DEMO_CONFIG = Path(__file__).resolve().parents[2] / 'configs' / 'demo' / \
 
 # Measured with this seed on the 64-train / 24-val synthetic fixture (one torch thread): val mIoU untrained 1.00,
 # trained 5.71 after 20 epochs of 8 iterations (100-145 s on 2 shared cores; 30 epochs give 7.25). A model that
-# only learnt "everything is background" scores 3.89 here (background IoU / 20), so the test also requires the
+# only learnt "everything is background" scores 3.99 here (background IoU / 20), so the test also requires the
 # trained model to beat that constant prediction and to find the upper clothes. The bounds leave room for
 # platform differences without letting a model that did not learn pass.
-EPOCHS = 20
+# Behind -m slow: 60 epochs (480 iterations, 250 s) reach 9.00.
 UNTRAINED_AT_MOST = 2.0
-TRAINED_AT_LEAST = 4.0
 
 
 @pytest.fixture
@@ -31,7 +30,8 @@ def one_thread():
     torch.set_num_threads(previous)
 
 
-def test_tiny_ce2p_ocnet_learns_on_synthetic_lip(synthetic_lip, tmp_path, one_thread):
+@pytest.mark.parametrize('epochs, trained_at_least', [(20, 4.0), pytest.param(60, 7.0, marks=pytest.mark.slow)])
+def test_tiny_ce2p_ocnet_learns_on_synthetic_lip(synthetic_lip, tmp_path, one_thread, epochs, trained_at_least):
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
@@ -49,21 +49,21 @@ def test_tiny_ce2p_ocnet_learns_on_synthetic_lip(synthetic_lip, tmp_path, one_th
                                     device='cpu')
 
     options = {
-        'train_cfg.max_epochs': EPOCHS,
-        'train_cfg.val_interval': EPOCHS + 1,  # scored below, through evaluate_checkpoint
-        'param_scheduler.0.end': EPOCHS,
-        'default_hooks.checkpoint.interval': EPOCHS,
+        'train_cfg.max_epochs': epochs,
+        'train_cfg.val_interval': epochs + 1,  # scored below, through evaluate_checkpoint
+        'param_scheduler.0.end': epochs,
+        'default_hooks.checkpoint.interval': epochs,
         'default_hooks.logger.interval': 50,
     }
     work_dir = train(str(DEMO_CONFIG), work_dir=tmp_path / 'work', cfg_options=options, data_root=synthetic_lip)
-    trained = evaluate_checkpoint(str(DEMO_CONFIG), Path(work_dir) / f'epoch_{EPOCHS}.pth', flip=True,
+    trained = evaluate_checkpoint(str(DEMO_CONFIG), Path(work_dir) / f'epoch_{epochs}.pth', flip=True,
                                   data_root=synthetic_lip, device='cpu')
 
     background_only = _background_only_miou(synthetic_lip)
     print(f"val mIoU untrained {untrained['mIoU']:.2f} -> trained {trained['mIoU']:.2f} "
           f"(all background: {background_only:.2f})")
     assert untrained['mIoU'] <= UNTRAINED_AT_MOST
-    assert trained['mIoU'] >= TRAINED_AT_LEAST
+    assert trained['mIoU'] >= trained_at_least
     assert trained['mIoU'] >= background_only + 0.5
     # learning is not just "everything is background": the person's main parts are found
     assert trained['IoU']['Upper-clothes'] > 10 + untrained['IoU']['Upper-clothes']
