@@ -17,7 +17,7 @@ DEMO_CONFIG = Path(__file__).resolve().parents[2] / 'configs' / 'demo' / \
 # only learnt "everything is background" scores 3.99 here (background IoU / 20), so the test also requires the
 # trained model to beat that constant prediction and to find the upper clothes. The bounds leave room for
 # platform differences without letting a model that did not learn pass.
-# Behind -m slow: 60 epochs (480 iterations, 250 s) reach 9.00.
+# Behind -m slow: 60 epochs (480 iterations, 184 s) reach 7.74.
 UNTRAINED_AT_MOST = 2.0
 
 
@@ -30,7 +30,7 @@ def one_thread():
     torch.set_num_threads(previous)
 
 
-@pytest.mark.parametrize('epochs, trained_at_least', [(20, 4.0), pytest.param(60, 7.0, marks=pytest.mark.slow)])
+@pytest.mark.parametrize('epochs, trained_at_least', [(20, 4.0), pytest.param(60, 6.5, marks=pytest.mark.slow)])
 def test_tiny_ce2p_ocnet_learns_on_synthetic_lip(synthetic_lip, tmp_path, one_thread, epochs, trained_at_least):
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
