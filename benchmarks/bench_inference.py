@@ -178,7 +178,8 @@ def main(argv=None) -> int:
     register_all_modules()
     labels = [label for label, (track, _, _) in MODELS.items()
               if args.only in (None, track) and not (args.no_full_size and label in FULL_SIZE)]
-    print(f'CPU seconds of this process (all threads), torch threads {torch.get_num_threads()}, CPUs {os.cpu_count()}, load average '
+    print(f'CPU seconds of this process (all threads), torch threads {torch.get_num_threads()}, '
+          f'CPUs {os.cpu_count()}, load average '
           f'{os.getloadavg()[0]:.1f}; best of {args.rounds} interleaved rounds', flush=True)
     failed = False
     with tempfile.TemporaryDirectory(prefix='bench_inference_') as tmp:

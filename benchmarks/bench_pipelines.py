@@ -179,9 +179,8 @@ def check_sample(kind: str, sample, size: str) -> None:
     inputs = sample['inputs']
     data = sample['data_samples']
     if kind == 'pose':
-        width, height = (int(v) for v in size.split('x')[::-1])
-        assert tuple(inputs.shape[-2:]) == (width, height) or tuple(inputs.shape[-2:]) == (height, width), \
-            inputs.shape
+        height, width = (int(v) for v in size.split('x'))
+        assert tuple(inputs.shape[-2:]) == (height, width), inputs.shape
         assert data.gt_fields.heatmaps.shape[0] == 16
     else:
         assert tuple(inputs.shape[-2:]) == (int(size), int(size)), inputs.shape

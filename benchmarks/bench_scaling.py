@@ -4,7 +4,8 @@
   PCKh) on the first N rows of the real LIP val CSV (a synthetic CSV where it is absent) and on 10N rows, the
   predictions being the ground truth with noise, shuffled;
 * the command itself: ``lip-toolkit evaluate pose`` on the 10,000-row val CSV scored against itself, end to end
-  in a fresh process, wall and CPU seconds (target < 1.5 s, issue 10), and which heavy libraries that process imported (none);
+  in a fresh process, wall and CPU seconds (target < 1.5 s, issue 10), and which heavy libraries that process
+  imported (none);
 * parsing: :func:`lip_toolkit.parsing.evaluation.evaluate_parsing_dirs` (decode, check and count every
   ground-truth / prediction PNG pair, all CPUs) on N and 10N LIP-sized pairs written by ``bench_miou.py``.
 
