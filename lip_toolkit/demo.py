@@ -28,7 +28,7 @@ class DemoMember:
 def _epochs(max_epochs: int) -> Dict:
     # No validation while training: the ensemble pass scores every member on val afterwards.
     return {'train_cfg.max_epochs': max_epochs, 'default_hooks.checkpoint.interval': max_epochs,
-            'val_cfg': None, 'val_dataloader': None, 'val_evaluator': None, 'log_level': 'WARNING'}
+            'val_cfg': None, 'val_dataloader': None, 'val_evaluator': None}
 
 
 @dataclasses.dataclass

@@ -80,7 +80,7 @@ class _PoseEnsemblePredictor:
 
     def __init__(self, spec, device):
         from .core.runner import load_config
-        from .pose.ensemble import _codec, _reference_member
+        from .pose.ensemble import member_codec, reference_member
         from .pose.inference import PoseHeatmapPredictor
         self.weights = spec.normalised_weights()
         self.voting = [k for k, weight in enumerate(self.weights) if weight > 0]
@@ -100,8 +100,8 @@ class _PoseEnsemblePredictor:
                 flip=spec.member_flip(spec.refiner), device=device)
             if not self.refiner.is_posefix:
                 raise LipToolkitError('the refiner must be a PoseFix config', spec.refiner.config)
-        self.reference = _reference_member(self.predictors, self.weights)
-        self.codec = _codec(self.predictors[self.reference])
+        self.reference = reference_member(self.predictors, self.weights)
+        self.codec = member_codec(self.predictors[self.reference])
 
     def __call__(self, images):
         from .pose.ensemble import accumulate_heatmaps

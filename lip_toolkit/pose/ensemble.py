@@ -66,14 +66,15 @@ def accumulate_heatmaps(total: Optional[np.ndarray], maps: np.ndarray, member_af
     return contribution if total is None else total + contribution
 
 
-def _reference_member(predictors: Dict[int, object], weights: List[float]) -> int:
+def reference_member(predictors: Dict[int, object], weights: List[float]) -> int:
     """The voting member with the finest heatmap (first on ties): its grid is the common one."""
     voting = [k for k in sorted(predictors) if weights[k] > 0]
-    areas = {k: int(np.prod((_codec(predictors[k]) or {}).get('heatmap_size', (0, 0)))) for k in voting}
+    areas = {k: int(np.prod((member_codec(predictors[k]) or {}).get('heatmap_size', (0, 0))))
+             for k in voting}
     return max(voting, key=lambda k: (areas[k], -k))
 
 
-def _codec(predictor) -> Optional[dict]:
+def member_codec(predictor) -> Optional[dict]:
     """The member's codec config (what its head decodes with), for decoding the averaged heatmaps."""
     head = predictor.model.cfg.model.get('head') or {}
     decoder = head.get('decoder')
@@ -133,8 +134,8 @@ def ensemble_pose(spec: EnsembleSpec, split: str = 'val', data_root=None, out=No
         if not refiner.is_posefix:
             raise LipToolkitError('the refiner must be a PoseFix config', spec.refiner.config)
     voting = [k for k in active if weights[k] > 0]
-    reference = _reference_member(predictors, weights)
-    codec = _codec(predictors[reference])
+    reference = reference_member(predictors, weights)
+    codec = member_codec(predictors[reference])
     order = [reference] + [k for k in active if k != reference]
 
     # Per model, the joints of this rank's images: members, ensemble, refined.
