@@ -30,6 +30,27 @@ def load_config(path, cfg_options: Optional[dict] = None):
     return cfg
 
 
+def as_config(config, cfg_options: Optional[dict] = None):
+    """A config path (or a path under ``configs/``) read with :func:`load_config`, or an mmengine ``Config``
+    given directly (``cfg_options`` merged into it)."""
+    from mmengine.config import Config
+    if isinstance(config, Config):
+        if cfg_options:
+            config.merge_from_dict(cfg_options)
+        return config
+    return load_config(config, cfg_options)
+
+
+def resolve_device(device: Optional[str]) -> str:
+    """``device`` checked against the machine; ``None`` means CUDA when available, else CPU."""
+    import torch
+    if device is None:
+        return 'cuda' if torch.cuda.is_available() else 'cpu'
+    if str(device).startswith('cuda') and not torch.cuda.is_available():
+        raise LipToolkitError(f'device {device!r} asked for, but no CUDA GPU is available')
+    return str(device)
+
+
 def config_track(cfg, path='config') -> str:
     """'pose' or 'parsing', from the config's ``default_scope``."""
     track = TRACK_BY_SCOPE.get(cfg.get('default_scope'))

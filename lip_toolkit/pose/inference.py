@@ -20,6 +20,8 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from ..core.errors import LipToolkitError
+from ..core.runner import as_config as _as_config  # noqa: F401  (shared with the other track)
+from ..core.runner import resolve_device as _resolve_device
 
 NUM_JOINTS = 16
 
@@ -238,25 +240,6 @@ def _to_numpy(value) -> np.ndarray:
     if hasattr(value, 'detach'):
         value = value.detach().cpu().numpy()
     return np.asarray(value)
-
-
-def _as_config(config, cfg_options=None):
-    from mmengine.config import Config
-    if isinstance(config, Config):
-        if cfg_options:
-            config.merge_from_dict(cfg_options)
-        return config
-    from ..core.runner import load_config
-    return load_config(config, cfg_options)
-
-
-def _resolve_device(device: Optional[str]) -> str:
-    import torch
-    if device is None:
-        return 'cuda' if torch.cuda.is_available() else 'cpu'
-    if str(device).startswith('cuda') and not torch.cuda.is_available():
-        raise LipToolkitError(f'device {device!r} asked for, but no CUDA GPU is available')
-    return str(device)
 
 
 def _drop_pretrained(node) -> None:
