@@ -43,7 +43,7 @@ train_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform', shift_prob=0, scale_factor=(0.7, 1.3), rotate_factor=40, rotate_prob=0.6),
+    dict(type='LIPRandomBBoxTransform', shift_prob=0, scale_factor=(0.7, 1.3), rotate_factor=40, rotate_prob=0.6),
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='SynthesizeCoarsePose', metainfo=_base_.lip_pose_metainfo['from_file']),
     dict(type='GenerateTarget', encoder=codec),
