@@ -71,7 +71,8 @@ FINDINGS = """\
   `LIPMSRAHeatmap` (the same MSRA targets from one outer product of per-joint row and column Gaussians, equal to
   MMPose's to 1e-7, 0.19 ms) and `LIPRandomBBoxTransform` (MMPose's transform with the truncated normal drawn by
   numpy, 0.03 ms) -- `lip_toolkit/pose/datasets/transforms.py`, tested against MMPose in
-  `tests/pose/test_transforms.py`. What is left is the warp, the decode and MMPose's per-sample bookkeeping.
+  `tests/pose/test_transforms.py`; the MSPN and PoseFix train pipelines use `LIPRandomBBoxTransform` too. What
+  is left is the warp, the decode and MMPose's per-sample bookkeeping.
   Tried and dropped: copying the mirrored parsing arrays to contiguous memory after `LIPRandomFlip` (so that
   `PackSegInputs` takes its contiguous path) made packing slower, not faster: the strided path's single numpy
   copy is the cheaper one.
