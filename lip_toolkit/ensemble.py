@@ -10,13 +10,11 @@
 * per-rank sums (confusion matrices, predictions) are merged with one collective;
 * the member-vs-ensemble score table.
 """
-import contextlib
 import json
-import shutil
-from pathlib import Path
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from .core.errors import LipToolkitError
+from .core.launch import all_gather_objects, all_reduce_sum, output_directory  # noqa: F401  (re-exported)
 
 #: Images a batch by default: those of the tracks' ``evaluate_checkpoint``.
 DEFAULT_BATCH_SIZE = {'pose': 8, 'parsing': 4}
@@ -80,76 +78,6 @@ def split_batches(items: Sequence, batch_size: int) -> List[Tuple[int, list]]:
     rank, world = rank_and_world()
     batches = [(start, list(items[start:start + batch_size])) for start in range(0, len(items), batch_size)]
     return batches[rank::world]
-
-
-def all_reduce_sum(array):
-    """Sum a numpy array over all ranks (returned unchanged outside distributed runs); exact for integers."""
-    import numpy as np
-
-    from .core.launch import rank_and_world
-    if rank_and_world()[1] == 1:
-        return array
-    import torch
-    import torch.distributed as dist
-    dtype = torch.int64 if np.issubdtype(array.dtype, np.integer) else torch.float64
-    tensor = torch.from_numpy(np.ascontiguousarray(array)).to(dtype)
-    if dist.get_backend() == 'nccl':
-        tensor = tensor.cuda()
-    dist.all_reduce(tensor)
-    return tensor.cpu().numpy().astype(array.dtype)
-
-
-def all_gather_objects(obj) -> list:
-    """``[obj of rank 0, obj of rank 1, ...]`` (just ``[obj]`` outside distributed runs)."""
-    from .core.launch import rank_and_world
-    world = rank_and_world()[1]
-    if world == 1:
-        return [obj]
-    import torch.distributed as dist
-    gathered = [None] * world
-    dist.all_gather_object(gathered, obj)
-    return gathered
-
-
-@contextlib.contextmanager
-def output_directory(out_dir) -> Iterator[Optional[Path]]:
-    """The folder this rank writes its share of ``out_dir`` into; ``out_dir`` appears complete or not at all.
-
-    One process: built aside by :func:`~lip_toolkit.core.io.atomic_directory`. Several: every rank writes into
-    one hidden staging folder; after a barrier rank 0 moves it in as a whole, only if no rank failed.
-    """
-    from .core.io import atomic_directory
-    from .core.launch import rank_and_world
-    if out_dir is None:
-        yield None
-        return
-    out_dir = Path(out_dir)
-    rank, world = rank_and_world()
-    if world == 1:
-        with atomic_directory(out_dir) as tmp_dir:
-            yield Path(tmp_dir)
-        return
-    import torch.distributed as dist
-    staging = out_dir.with_name(f'.{out_dir.name}.ensemble-shards.partial')
-    if rank == 0:
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-    dist.barrier()
-    failed = False
-    try:
-        yield staging
-    except BaseException:
-        failed = True
-        raise
-    finally:
-        flags = all_gather_objects(failed)
-        if rank == 0:
-            if not any(flags):
-                with atomic_directory(out_dir) as tmp_dir:
-                    for entry in staging.iterdir():
-                        entry.replace(Path(tmp_dir) / entry.name)
-            shutil.rmtree(staging, ignore_errors=True)
-        dist.barrier()
 
 
 def versus_best_member(members: Sequence[dict], final: dict, key: str, final_name: str) -> dict:

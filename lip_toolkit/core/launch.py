@@ -6,11 +6,14 @@ Two workarounds measured with mmengine 0.10.7 on CPU-only machines:
   * mmengine's DDP wrapper passes ``device_ids=[LOCAL_RANK]``, refused for CPU modules; ``merge_train_args``
     sets ``model_wrapper_cfg.device_ids=None`` instead.
 """
+import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
-from typing import List, Optional, Sequence
+from pathlib import Path
+from typing import Iterator, List, Optional, Sequence
 
 from .errors import LipToolkitError
 
@@ -100,3 +103,70 @@ def rank_and_world() -> tuple:
     except ImportError:
         pass
     return 0, 1
+
+
+def all_reduce_sum(array):
+    """Sum a numpy array over all ranks (returned unchanged outside distributed runs); exact for integers."""
+    import numpy as np
+
+    if rank_and_world()[1] == 1:
+        return array
+    import torch
+    import torch.distributed as dist
+    dtype = torch.int64 if np.issubdtype(array.dtype, np.integer) else torch.float64
+    tensor = torch.from_numpy(np.ascontiguousarray(array)).to(dtype)
+    if dist.get_backend() == 'nccl':
+        tensor = tensor.cuda()
+    dist.all_reduce(tensor)
+    return tensor.cpu().numpy().astype(array.dtype)
+
+
+def all_gather_objects(obj) -> list:
+    """``[obj of rank 0, obj of rank 1, ...]`` (just ``[obj]`` outside distributed runs)."""
+    world = rank_and_world()[1]
+    if world == 1:
+        return [obj]
+    import torch.distributed as dist
+    gathered = [None] * world
+    dist.all_gather_object(gathered, obj)
+    return gathered
+
+
+@contextlib.contextmanager
+def output_directory(out_dir) -> Iterator[Optional[Path]]:
+    """The folder this rank writes its share of ``out_dir`` into; ``out_dir`` appears complete or not at all.
+
+    One process: built aside by :func:`~lip_toolkit.core.io.atomic_directory`. Several: every rank writes into
+    one hidden staging folder; after a barrier rank 0 moves it in as a whole, only if no rank failed.
+    """
+    from .io import atomic_directory
+    if out_dir is None:
+        yield None
+        return
+    out_dir = Path(out_dir)
+    rank, world = rank_and_world()
+    if world == 1:
+        with atomic_directory(out_dir) as tmp_dir:
+            yield Path(tmp_dir)
+        return
+    import torch.distributed as dist
+    staging = out_dir.with_name(f'.{out_dir.name}.ensemble-shards.partial')
+    if rank == 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+    dist.barrier()
+    failed = False
+    try:
+        yield staging
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        flags = all_gather_objects(failed)
+        if rank == 0:
+            if not any(flags):
+                with atomic_directory(out_dir) as tmp_dir:
+                    for entry in staging.iterdir():
+                        entry.replace(Path(tmp_dir) / entry.name)
+            shutil.rmtree(staging, ignore_errors=True)
+        dist.barrier()

@@ -323,8 +323,7 @@ def evaluate_checkpoint(config, checkpoint, flip: bool = False, scales: Sequence
         table only with labels), plus ``'out_dir'`` when PNGs were written. In a distributed run (``torchrun``)
         every process predicts its share and the scores cover the whole split.
     """
-    from ..core.io import atomic_directory
-    from ..core.launch import rank_and_world
+    from ..core.launch import all_reduce_sum, output_directory, rank_and_world
     from ..core.progress import progress
     from .evaluation import format_miou_table
     from .metrics import confusion_matrix, miou_from_confusion
@@ -361,15 +360,10 @@ def evaluate_checkpoint(config, checkpoint, flip: bool = False, scales: Sequence
             bar.update(len(chunk))
         bar.close()
 
-    if out_dir is None:
-        run(None)
-    elif world == 1:
-        with atomic_directory(out_dir) as tmp_dir:
-            run(Path(tmp_dir))
-    else:
-        _run_sharded_with_output(run, Path(out_dir), rank)
+    with output_directory(out_dir) as png_dir:
+        run(png_dir)
     if world > 1:
-        conf = _all_reduce(conf)
+        conf = all_reduce_sum(conf)
 
     result: Dict = {'num_images': len(items), 'split': split, 'flip': bool(flip),
                     'scales': list(predictor.scales)}
@@ -398,39 +392,3 @@ def _write_png(path: Path, labels: np.ndarray) -> None:
     write_label_png(path, labels, paletted=True)
 
 
-def _all_reduce(conf: np.ndarray) -> np.ndarray:
-    import torch
-    import torch.distributed as dist
-    tensor = torch.from_numpy(conf).to(torch.float64)
-    if dist.get_backend() == 'nccl':
-        tensor = tensor.cuda()
-    dist.all_reduce(tensor)
-    return tensor.cpu().numpy().round().astype(np.int64)
-
-
-def _run_sharded_with_output(run, out_dir: Path, rank: int) -> None:
-    """Every process writes its PNGs into one hidden folder; rank 0 swaps it in once all have finished."""
-    import shutil
-
-    import torch.distributed as dist
-
-    from ..core.io import atomic_directory
-    staging = out_dir.with_name(f'.{out_dir.name}.shards.partial')
-    if rank == 0:
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-    dist.barrier()
-    failed = False
-    try:
-        run(staging)
-    except BaseException:
-        failed = True
-        raise
-    finally:
-        dist.barrier()
-        if rank == 0:
-            if not failed:
-                with atomic_directory(out_dir) as tmp_dir:
-                    for png in staging.iterdir():
-                        png.replace(Path(tmp_dir) / png.name)
-            shutil.rmtree(staging, ignore_errors=True)
