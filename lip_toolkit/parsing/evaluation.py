@@ -146,18 +146,37 @@ def _locate_bad_value(gt_dir: str, pred_dir: str, ids: Sequence[str], num_classe
 
 
 def _score_chunk(task) -> Tuple[str, object]:
-    """Worker: ``('ok', (confusion, ignored pixels))`` or ``('error', (message, path, location))``."""
-    gt_dir, pred_dir, ids, num_classes = task
+    """Worker: ``('ok', (confusion, ignored pixels, skipped))`` or ``('error', (message, path, location))``.
+
+    With ``skip``, a chunk holding a bad file is scored again one image at a time, leaving the bad ones out and
+    returning them as ``skipped`` (``[(id, one-line error)]``).
+    """
+    gt_dir, pred_dir, ids, num_classes, skip = task
+    import cv2
+    cv2.setNumThreads(1)  # the pool provides the parallelism
     try:
-        import cv2
-        cv2.setNumThreads(1)  # the pool provides the parallelism
-        hist = _joint_histogram(gt_dir, pred_dir, ids)
-        if not _histogram_is_valid(hist, num_classes):
-            _locate_bad_value(gt_dir, pred_dir, ids, num_classes)
-        conf = np.ascontiguousarray(hist[:num_classes, :num_classes])
-        return 'ok', (conf, int(hist[IGNORE_INDEX].sum()))
+        return 'ok', _chunk_confusion(gt_dir, pred_dir, ids, num_classes) + ([],)
     except LipToolkitError as exc:
-        return 'error', (exc.message, exc.path, exc.location)
+        if not skip:
+            return 'error', (exc.message, exc.path, exc.location)
+    conf = np.zeros((num_classes, num_classes), np.int64)
+    ignored, skipped = 0, []
+    for image_id in ids:
+        try:
+            one_conf, one_ignored = _chunk_confusion(gt_dir, pred_dir, [image_id], num_classes)
+        except LipToolkitError as exc:
+            skipped.append((image_id, exc.one_line()))
+            continue
+        conf += one_conf
+        ignored += one_ignored
+    return 'ok', (conf, ignored, skipped)
+
+
+def _chunk_confusion(gt_dir, pred_dir, ids, num_classes) -> Tuple[np.ndarray, int]:
+    hist = _joint_histogram(gt_dir, pred_dir, ids)
+    if not _histogram_is_valid(hist, num_classes):
+        _locate_bad_value(gt_dir, pred_dir, ids, num_classes)
+    return np.ascontiguousarray(hist[:num_classes, :num_classes]), int(hist[IGNORE_INDEX].sum())
 
 
 def process_pool_context():
@@ -176,7 +195,7 @@ def default_workers() -> int:
 
 
 def confusion_from_dirs(gt_dir, pred_dir, ids: Optional[Sequence[str]] = None, workers: Optional[int] = None,
-                        num_classes: int = NUM_CLASSES) -> Tuple[np.ndarray, int]:
+                        num_classes: int = NUM_CLASSES, skipped: Optional[List] = None) -> Tuple[np.ndarray, int]:
     """Sum the confusion matrix of ``<id>.png`` pairs over a split.
 
     Args:
@@ -185,6 +204,8 @@ def confusion_from_dirs(gt_dir, pred_dir, ids: Optional[Sequence[str]] = None, w
         ids: ids to score, in order; default: every ``*.png`` in ``gt_dir``.
         workers: processes (default: all CPUs available); 1 scores in this process.
         num_classes: 20 for LIP.
+        skipped: when a list is given, bad images are left out of the sum and appended to it as
+            ``(id, one-line error)`` instead of stopping the job.
 
     Returns:
         ``(confusion (C, C) int64, number of ground-truth pixels ignored (255))``.
@@ -203,7 +224,7 @@ def confusion_from_dirs(gt_dir, pred_dir, ids: Optional[Sequence[str]] = None, w
     if not ids:
         raise LipToolkitError('no ground-truth PNGs to score', gt_dir)
     workers = default_workers() if workers is None else max(1, int(workers))
-    tasks = [(gt_dir, pred_dir, ids[start:start + _CHUNK_SIZE], num_classes)
+    tasks = [(gt_dir, pred_dir, ids[start:start + _CHUNK_SIZE], num_classes, skipped is not None)
              for start in range(0, len(ids), _CHUNK_SIZE)]
     conf = np.zeros((num_classes, num_classes), np.int64)
     ignored = 0
@@ -216,6 +237,8 @@ def confusion_from_dirs(gt_dir, pred_dir, ids: Optional[Sequence[str]] = None, w
                 raise LipToolkitError(message, path, location)
             conf += payload[0]
             ignored += payload[1]
+            if skipped is not None:
+                skipped.extend(payload[2])
 
     if workers == 1 or len(ids) < _MIN_IDS_FOR_POOL:
         consume(map(_score_chunk, tasks))
@@ -226,7 +249,7 @@ def confusion_from_dirs(gt_dir, pred_dir, ids: Optional[Sequence[str]] = None, w
 
 
 def evaluate_parsing_dirs(gt_dir, pred_dir, ids_file=None, workers: Optional[int] = None,
-                          json_path=None) -> Dict:
+                          json_path=None, on_error: str = 'stop') -> Dict:
     """Score a folder of predicted label PNGs with the LIP formula (the ``evaluate parsing`` command).
 
     Args:
@@ -235,14 +258,26 @@ def evaluate_parsing_dirs(gt_dir, pred_dir, ids_file=None, workers: Optional[int
         ids_file: optional id list (``val_id.txt``); default: every PNG in ``gt_dir``.
         workers: processes (default: all CPUs available).
         json_path: when given, also write the scores there (atomically) as JSON.
+        on_error: ``'stop'`` (the first bad file ends the job with its error) or ``'skip'`` (bad images are
+            left out and listed; the scores cover the others).
 
     Returns:
-        ``{'mIoU', 'pixel_acc', 'mean_acc': percent, 'IoU': {class name: percent}}``.
+        ``{'mIoU', 'pixel_acc', 'mean_acc': percent, 'IoU': {class name: percent}}``; with ``'skip'`` also
+        ``'num_images'``, ``'num_skipped'`` and ``'skipped'`` (``[{'id', 'error'}]``).
     """
     from ..core.io import read_id_list
+    if on_error not in ('stop', 'skip'):
+        raise LipToolkitError(f"on_error must be 'stop' or 'skip', got {on_error!r}")
     ids = read_id_list(ids_file) if ids_file is not None else None
-    conf, _ = confusion_from_dirs(gt_dir, pred_dir, ids=ids, workers=workers)
+    skipped = [] if on_error == 'skip' else None
+    conf, _ = confusion_from_dirs(gt_dir, pred_dir, ids=ids, workers=workers, skipped=skipped)
     scores = miou_from_confusion(conf, LIP_CLASSES)
+    if skipped is not None:
+        total = len(ids) if ids is not None else len(list_label_ids(str(gt_dir)))
+        if len(skipped) == total:
+            raise LipToolkitError(f'every image was bad ({total}); first: {skipped[0][1]}', pred_dir)
+        scores.update(num_images=total, num_skipped=len(skipped),
+                      skipped=[{'id': image_id, 'error': error} for image_id, error in skipped])
     if json_path is not None:
         write_scores_json(scores, json_path)
     return scores
@@ -251,7 +286,8 @@ def evaluate_parsing_dirs(gt_dir, pred_dir, ids_file=None, workers: Optional[int
 def write_scores_json(scores: Dict, path) -> None:
     """Write ``{'mIoU', 'pixel_acc', 'mean_acc', 'IoU'}`` atomically as indented JSON."""
     from ..core.io import atomic_write
-    payload = {key: scores[key] for key in ('mIoU', 'pixel_acc', 'mean_acc', 'IoU')}
+    payload = {key: scores[key] for key in ('mIoU', 'pixel_acc', 'mean_acc', 'IoU', 'num_images', 'num_skipped',
+                                            'skipped') if key in scores}
     with atomic_write(Path(path), 'w', encoding='utf-8') as handle:
         json.dump(payload, handle, indent=2)
         handle.write('\n')

@@ -182,3 +182,38 @@ def test_benchmark_prints_both_figures(tmp_path, capsys):
 def test_benchmark_meets_speed_target(tmp_path):
     """10,000 LIP-sized pairs: the scorer on all CPUs within 0.75 x one-process decode (needs a quiet machine)."""
     assert _run_benchmark(['--pairs', '10000', '--data', str(tmp_path)]) == 0
+
+
+def test_skip_policy_leaves_bad_images_out_and_lists_them(tmp_path):
+    """--on-error skip: bad predictions are listed with their error, never silently dropped; the rest is scored."""
+    from lip_toolkit.cli import main
+    from lip_toolkit.parsing.label_io import write_label_png
+    rng = np.random.default_rng(3)
+    gt_dir, pred_dir, good_dir = tmp_path / 'gt', tmp_path / 'pred', tmp_path / 'good'
+    for folder in (gt_dir, pred_dir, good_dir):
+        folder.mkdir()
+    ids = [f'img{i:03d}' for i in range(150)]  # more than one chunk, through the pool
+    for image_id in ids:
+        gt = rng.integers(0, 20, (12, 9), dtype=np.uint8)
+        pred = rng.integers(0, 20, (12, 9), dtype=np.uint8)
+        write_label_png(gt_dir / f'{image_id}.png', gt)
+        write_label_png(pred_dir / f'{image_id}.png', pred)
+        if image_id not in ('img007', 'img120'):
+            write_label_png(good_dir / f'{image_id}.png', pred)
+    (pred_dir / 'img007.png').unlink()  # missing
+    write_label_png(pred_dir / 'img120.png', np.full((12, 9), 23, np.uint8))  # not a class id
+    (gt_dir / 'img007.png').rename(tmp_path / 'img007.png')
+    (gt_dir / 'img120.png').rename(tmp_path / 'img120.png')
+    expected = evaluate_parsing_dirs(gt_dir, good_dir, workers=2)  # the good images alone
+    for name in ('img007.png', 'img120.png'):
+        (tmp_path / name).rename(gt_dir / name)
+    with pytest.raises(LipToolkitError):
+        evaluate_parsing_dirs(gt_dir, pred_dir, workers=2)
+    scores = evaluate_parsing_dirs(gt_dir, pred_dir, workers=2, on_error='skip', json_path=tmp_path / 's.json')
+    assert scores['num_images'] == 150 and scores['num_skipped'] == 2
+    assert [entry['id'] for entry in scores['skipped']] == ['img007', 'img120']
+    assert 'img120.png' in scores['skipped'][1]['error'] and 'not a class id' in scores['skipped'][1]['error']
+    assert scores['mIoU'] == pytest.approx(expected['mIoU'], abs=1e-12)
+    assert json.loads((tmp_path / 's.json').read_text())['num_skipped'] == 2
+    assert main(['evaluate', 'parsing', '--gt-dir', str(gt_dir), '--pred-dir', str(pred_dir),
+                 '--on-error', 'skip']) == 0
