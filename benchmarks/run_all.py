@@ -76,10 +76,11 @@ FINDINGS = """\
   Tried and dropped: copying the mirrored parsing arrays to contiguous memory after `LIPRandomFlip` (so that
   `PackSegInputs` takes its contiguous path) made packing slower, not faster: the strided path's single numpy
   copy is the cheaper one.
-* **Against the issue's own measurements** (one worker, real LIP images): stock MMPose at 384x288 about 230 img/s
-  (here 250-285 in CPU time); MMSeg's LIP pipeline at 473 with `GenerateEdge` about 100 img/s. Our stock MMSeg
-  figure at 480 is lower because it also does what MMSeg's LIP config does and ours does too: rotation (p 0.6),
-  the `cat_max_ratio` crop check and padding to the crop.
+* **Against the issue's own measurements** (one worker, real LIP images): stock MMPose at 384x288 about 230 img/s,
+  MMSeg's LIP pipeline at 473 with `GenerateEdge` about 100 img/s. The stock MMPose figure below is of the same
+  order (CPU time of one busy core, so it moves with the machine's load between runs); the stock MMSeg figure at
+  480 is lower because it also does what MMSeg's LIP config does and ours does too: rotation (p 0.6), the
+  `cat_max_ratio` crop check and padding to the crop.
 * **Parsing input pipeline**: ours is several times the stock MMSeg LIP pipeline doing the same work. CE2P's one
   affine warp (`LIPRandomAffine`: scale, rotation and crop in a single `cv2.warpAffine` per map) replaces MMSeg's
   resize, crop (whose `cat_max_ratio` check counts classes with `np.unique` on up to ten candidate crops), rotate
