@@ -29,6 +29,7 @@ Run:
     python benchmarks/bench_pipelines.py                  # 120 samples a round, 3 rounds
     python benchmarks/bench_pipelines.py --quick          # seconds: tiny sizes, for the smoke test
     python benchmarks/bench_pipelines.py --profile pose-384x288-ours   # cProfile one pipeline instead
+    python benchmarks/bench_pipelines.py --targets        # MMPose's target pieces against our replacements
 
 Prints one line per pipeline and one ``ratio`` line per comparison (ours / stock, higher is better; the target is
 >= 1.0).
@@ -227,6 +228,36 @@ def profile(dataset, count: int, top: int = 18) -> None:
     print(stream.getvalue())
 
 
+def target_pieces(calls: int = 2000) -> None:
+    """Per-call CPU time of MMPose's target pieces and of the drop-in replacements our pose configs use."""
+    from mmpose.codecs.utils.gaussian_heatmap import generate_gaussian_heatmaps
+    from mmpose.datasets.transforms import RandomBBoxTransform
+
+    from lip_toolkit.pose.datasets.transforms import LIPRandomBBoxTransform, gaussian_heatmaps_vectorised
+
+    rng = np.random.default_rng(0)
+    keypoints = rng.uniform(0, [72, 96], (1, 16, 2))
+    visible = np.ones((1, 16), np.float32)
+    pieces = [
+        ('heatmaps 16 joints 72x96 sigma 3', lambda: generate_gaussian_heatmaps((72, 96), keypoints, visible, 3),
+         lambda: gaussian_heatmaps_vectorised((72, 96), keypoints, visible, 3)),
+        ('bbox jitter truncated normal (1, 4)', lambda: RandomBBoxTransform._truncnorm(size=(1, 4)),
+         lambda: LIPRandomBBoxTransform._truncnorm(size=(1, 4))),
+    ]
+    for label, mmpose_call, our_call in pieces:
+        times = []
+        for function in (mmpose_call, our_call):
+            best = float('inf')
+            for _ in range(3):
+                start = time.process_time()
+                for _ in range(calls):
+                    function()
+                best = min(best, (time.process_time() - start) / calls)
+            times.append(best)
+        print(f'{label:<36} MMPose {1000 * times[0]:6.3f} ms | ours {1000 * times[1]:6.3f} ms '
+              f'({times[0] / times[1]:.1f}x faster)', flush=True)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--count', type=int, default=120, help='samples fetched per round and pipeline')
@@ -237,6 +268,8 @@ def main(argv=None) -> int:
     parser.add_argument('--data-root', type=Path, help='a LIP release (train split) instead of the default data')
     parser.add_argument('--synthetic-images', type=int, default=60, help='synthetic LIP train images to write')
     parser.add_argument('--quick', action='store_true', help='tiny run for the smoke test (seconds)')
+    parser.add_argument('--targets', action='store_true',
+                        help="time MMPose's heatmap and truncated-normal pieces against ours, then stop")
     parser.add_argument('--profile', metavar='TRACK-SIZE-SIDE',
                         help='cProfile one pipeline instead of timing, e.g. pose-384x288-ours, parsing-480-stock')
     args = parser.parse_args(argv)
@@ -255,6 +288,9 @@ def main(argv=None) -> int:
     print(f'one worker (single process, single thread); img/s = samples per CPU second of this process; '
           f'{args.count} samples a round, best of {args.rounds} interleaved rounds; CPUs {os.cpu_count()}, '
           f'load average {os.getloadavg()[0]:.1f}', flush=True)
+    if args.targets:
+        target_pieces(200 if args.quick else 2000)
+        return 0
     with tempfile.TemporaryDirectory(prefix='bench_pipelines_') as tmp:
         tmp = Path(tmp)
         synthetic = None

@@ -31,6 +31,8 @@ BENCHMARKS = [
     ('bench_pipelines.py', ['--profile', 'pose-384x288-ours', '--count', '200'],
      ['--profile', 'pose-384x288-ours', '--count', '6', '--quick'],
      'Profile of the pose 384x288 training pipeline (cProfile, 200 samples, sorted by own time)'),
+    ('bench_pipelines.py', ['--targets'], ['--targets', '--quick'],
+     "MMPose's pose target pieces against the drop-in replacements our configs use (CPU ms a call)"),
     ('bench_pipelines.py', ['--profile', 'parsing-480-ours', '--count', '100'],
      ['--profile', 'parsing-480-ours', '--count', '6', '--quick'],
      'Profile of the parsing 480 training pipeline (cProfile, 100 samples, sorted by own time)'),
@@ -63,14 +65,15 @@ CONTEXT = """\
 
 FINDINGS = """\
 * **Pose input pipeline** (profile below). Before this change our HRNet configs used MMPose's own top-down
-  transforms, so ours and stock did the same work at the same speed (ratio 0.91-1.09 over repeated runs, i.e.
-  noise). Profiling a worker showed where a 384x288 sample's ~4 ms go: `cv2.warpAffine` of the image (about a
-  fifth), Gaussian heatmap targets (MMPose's `generate_gaussian_heatmaps`, a Python loop over the 16 joints,
-  0.6 ms), the bounding-box jitter's `scipy.stats.truncnorm.rvs` (0.35 ms a call), the JPEG decode, and
-  `copy.deepcopy` of the annotation in `BaseDataset.__getitem__`. Change: the HRNet train pipelines now use
-  `LIPMSRAHeatmap` (the same MSRA targets from one outer product of per-joint row and column Gaussians, equal to
-  MMPose's to 1e-7, 0.19 ms) and `LIPRandomBBoxTransform` (MMPose's transform with the truncated normal drawn by
-  numpy, 0.03 ms) -- `lip_toolkit/pose/datasets/transforms.py`, tested against MMPose in
+  transforms, so ours and stock did the same work at the same speed (ratio 1.0 within the noise; rerun this
+  benchmark at commit 7683c52 to see it). Profiling a worker showed where the time of a 384x288 sample goes: `cv2.warpAffine`
+  of the image (about a
+  fifth), Gaussian heatmap targets (MMPose's `generate_gaussian_heatmaps`, a Python loop over the 16 joints),
+  the bounding-box jitter's `scipy.stats.truncnorm.rvs`, the JPEG decode, and `copy.deepcopy` of the annotation
+  in `BaseDataset.__getitem__`. Change: the HRNet train pipelines now use `LIPMSRAHeatmap` (the same MSRA targets
+  from one outer product of per-joint row and column Gaussians, equal to MMPose's to 1e-7) and
+  `LIPRandomBBoxTransform` (MMPose's transform with the truncated normal drawn by numpy); the "target pieces"
+  block below times both against MMPose's -- `lip_toolkit/pose/datasets/transforms.py`, tested against MMPose in
   `tests/pose/test_transforms.py`; the MSPN and PoseFix train pipelines use `LIPRandomBBoxTransform` too. What
   is left is the warp, the decode and MMPose's per-sample bookkeeping.
   Tried and dropped: copying the mirrored parsing arrays to contiguous memory after `LIPRandomFlip` (so that
