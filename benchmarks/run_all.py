@@ -67,7 +67,8 @@ FINDINGS = """\
 * **Pose input pipeline** (profile below). Before this change our HRNet configs used MMPose's own top-down
   transforms, so ours and stock did the same work at the same speed (ratio 1.0 within the noise; rerun this
   benchmark at commit 7683c52 to see it). Profiling a worker showed where the time of a 384x288 sample goes:
-  `cv2.warpAffine` of the image (about a fifth), Gaussian heatmap targets (MMPose's `generate_gaussian_heatmaps`, a Python loop over the 16 joints),
+  `cv2.warpAffine` of the image (about a fifth), Gaussian heatmap targets (MMPose's
+  `generate_gaussian_heatmaps`, a Python loop over the 16 joints),
   the bounding-box jitter's `scipy.stats.truncnorm.rvs`, the JPEG decode, and `copy.deepcopy` of the annotation
   in `BaseDataset.__getitem__`. Change: the HRNet train pipelines now use `LIPMSRAHeatmap` (the same MSRA targets
   from one outer product of per-joint row and column Gaussians, equal to MMPose's to 1e-7) and
