@@ -1,6 +1,7 @@
 """The faster training-target pieces equal MMPose's: LIPRandomBBoxTransform and LIPMSRAHeatmap."""
 import numpy as np
 import pytest
+from mmengine.registry import DefaultScope
 from mmpose.codecs import MSRAHeatmap
 from mmpose.codecs.utils.gaussian_heatmap import generate_gaussian_heatmaps
 from mmpose.datasets.transforms import RandomBBoxTransform
@@ -29,7 +30,9 @@ def test_vectorised_heatmaps_equal_mmpose_including_borders_and_unlabelled(sigma
 
 def test_codec_encodes_like_msra_and_decodes_with_it():
     config = dict(input_size=(288, 384), heatmap_size=(72, 96), sigma=3)
-    ours, theirs = KEYPOINT_CODECS.build(dict(type='LIPMSRAHeatmap', **config)), MSRAHeatmap(**config)
+    with DefaultScope.overwrite_default_scope('mmpose'):  # other tests may leave mmseg's scope behind
+        ours = KEYPOINT_CODECS.build(dict(type='LIPMSRAHeatmap', **config))
+    theirs = MSRAHeatmap(**config)
     assert isinstance(ours, LIPMSRAHeatmap)
     keypoints = np.random.default_rng(0).uniform(0, [288, 384], (1, 16, 2))
     visible = np.ones((1, 16), np.float32)
@@ -59,7 +62,8 @@ def test_truncated_normal_has_mmpose_distribution():
 
 
 def test_bbox_transform_is_mmpose_transform_with_the_same_arguments():
-    transform = TRANSFORMS.build(dict(type='LIPRandomBBoxTransform', shift_prob=0.0, rotate_prob=1.0))
+    with DefaultScope.overwrite_default_scope('mmpose'):  # other tests may leave mmseg's scope behind
+        transform = TRANSFORMS.build(dict(type='LIPRandomBBoxTransform', shift_prob=0.0, rotate_prob=1.0))
     assert isinstance(transform, RandomBBoxTransform)
     np.random.seed(1)
     results = transform(dict(bbox_center=np.array([[100., 150.]], np.float32),
