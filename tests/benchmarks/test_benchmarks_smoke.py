@@ -19,6 +19,27 @@ RATIO = re.compile(r'^ratio (?P<label>.+?)\s+(?:ours/stock|evaluate/host|evaluat
                    r'(?P<value>[0-9.]+)', re.MULTILINE)
 
 
+@pytest.fixture(autouse=True)
+def restore_process_state():
+    """The scripts set process-wide state (quiet progress, thread counts, the registry scope, numpy's seed):
+    put it back, so that tests running later in this session see what they would have seen."""
+    import cv2
+    import numpy as np
+    import torch
+    from mmengine.registry import DefaultScope
+
+    from lip_toolkit.core.progress import is_quiet, set_quiet
+
+    quiet, cv2_threads, torch_threads = is_quiet(), cv2.getNumThreads(), torch.get_num_threads()
+    random_state = np.random.get_state()
+    with DefaultScope.overwrite_default_scope('mmengine'):  # restores the scope instances on exit
+        yield
+    set_quiet(quiet)
+    cv2.setNumThreads(cv2_threads)
+    torch.set_num_threads(torch_threads)
+    np.random.set_state(random_state)
+
+
 def load(name: str):
     """Import ``benchmarks/<name>.py`` (registered under its name: process pools pickle its functions)."""
     if name in sys.modules:
