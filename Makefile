@@ -19,4 +19,4 @@ test-slow: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m slow tests
 
 bench: install
-	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	$(BIN)/python benchmarks/run_all.py   # runs every benchmark and rewrites docs/benchmarks.md
