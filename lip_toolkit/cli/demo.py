@@ -12,7 +12,7 @@ def cli(out_dir, quick, seed, device):
     """Synthesise LIP, train tiny pose and parsing members, ensemble, refine, submit, report.
 
     \b
-    Steps: synthetic LIP -> tiny HRNet + MSPN + PoseFix, tiny CE2P-OCNet + HRNetV2 -> members and ensembles scored
+    Steps: synthetic LIP -> 2 tiny HRNets (seeds) + tiny PoseFix, 2 tiny CE2P-OCNets -> members and ensembles scored
     on val (heatmap averaging + PoseFix; logit averaging) -> test predictions -> checked challenge files
     -> report.md with a members-vs-ensemble table and pictures.
 
