@@ -109,7 +109,10 @@ def _run_demo(out_dir, plan: DemoPlan, device: Optional[str]) -> Dict:
     from .synthetic import synthesize_lip
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LipToolkitError(f'cannot create the demo folder: {exc.strerror}', out) from None
     data = out / 'data'
     members = plan.pose_members() + [plan.posefix()] + plan.parsing_members()
     step = _Steps(total=1 + len(members) + 4 + 2)

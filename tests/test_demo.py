@@ -27,3 +27,12 @@ def test_quick_demo_end_to_end(tmp_path):
     assert len(pictures) == 4 and all(p.stat().st_size > 0 for p in pictures)
     for picture in pictures:
         assert str(picture.relative_to(out)) in text
+
+
+def test_demo_folder_that_cannot_exist_is_a_one_line_error(tmp_path, capsys):
+    from lip_toolkit.cli import main
+    blocker = tmp_path / 'file'
+    blocker.write_text('')
+    assert main(['demo', '--quick', '--out', str(blocker / 'sub')]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith('error: ') and 'cannot create the demo folder' in err and err.count('\n') == 1
