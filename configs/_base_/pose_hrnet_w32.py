@@ -58,17 +58,7 @@ val_pipeline = [
     dict(type='PackPoseInputs'),
 ]
 
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(_base_.lip_train_dataset, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=32,
-    num_workers=4,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(_base_.lip_val_dataset, pipeline=val_pipeline))
+# Loader settings and datasets come from pose_runtime.py; this file adds its pipelines.
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader

@@ -9,5 +9,21 @@ default_scope = 'mmpose'
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=10, save_best='LIP/PCKh', rule='greater',
                                      max_keep_ckpts=3))
 
+# Loaders of every LIP pose config; model bases add their pipelines (and change what differs).
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=_base_.lip_train_dataset)
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=4,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=_base_.lip_val_dataset)
+test_dataloader = val_dataloader
+
 val_evaluator = _base_.lip_val_evaluator
 test_evaluator = val_evaluator
