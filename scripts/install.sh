@@ -66,7 +66,9 @@ else
             step "no prebuilt mmcv wheel found: building mmcv 2.1.0 from source (about 12 minutes on 2 cores)"
             BUILD="$(mktemp -d)"
             trap 'rm -rf "$BUILD"' EXIT
-            "${PIP[@]}" download -q --no-deps --no-binary=:all: mmcv==2.1.0 -d "$BUILD" \
+            # --no-build-isolation here too: pip reads the sdist's metadata by running its setup.py, which
+            # imports pkg_resources (gone from the setuptools an isolated build would pick) and torch.
+            "${PIP[@]}" download -q --no-deps --no-binary=:all: --no-build-isolation mmcv==2.1.0 -d "$BUILD" \
                 || fail "could not download the mmcv 2.1.0 source from PyPI"
             tar -xzf "$BUILD"/mmcv-2.1.0.tar.gz -C "$BUILD" || fail "could not unpack the mmcv source"
             sed -i 's/-std=c++17/-std=c++20/g' "$BUILD/mmcv-2.1.0/setup.py"
