@@ -14,7 +14,6 @@ import json
 from typing import List, Optional, Sequence, Tuple
 
 from .core.errors import LipToolkitError
-from .core.launch import all_gather_objects, all_reduce_sum, output_directory  # noqa: F401  (re-exported)
 
 #: Images a batch by default: those of the tracks' ``evaluate_checkpoint``.
 DEFAULT_BATCH_SIZE = {'pose': 8, 'parsing': 4}

@@ -5,7 +5,8 @@ from typing import Optional
 from .core.errors import LipToolkitError
 
 
-def _parse_scales(scales) -> Optional[tuple]:
+def parse_scales(scales) -> Optional[tuple]:
+    """``'0.75,1,1.25'`` (the command line's ``--scales``) or a sequence -> tuple of positive floats; None stays."""
     if scales is None or isinstance(scales, (tuple, list)):
         return tuple(scales) if scales else None
     try:
@@ -38,7 +39,7 @@ def evaluate_model(config, checkpoint, flip=None, scales=None, out=None, input_c
         from .parsing.inference import evaluate_checkpoint
         if flip is None:  # a config may ask for its reference's flip test (configs/references/)
             flip = bool((cfg.model.get('test_cfg') or {}).get('flip', False))
-        result = evaluate_checkpoint(config, checkpoint, flip=bool(flip), scales=_parse_scales(scales) or (1.0,),
+        result = evaluate_checkpoint(config, checkpoint, flip=bool(flip), scales=parse_scales(scales) or (1.0,),
                                      out_dir=out, **common)
     if json_out is not None and rank_and_world()[0] == 0:
         from .core.io import atomic_write

@@ -2,8 +2,8 @@
 import pytest
 
 import lip_toolkit.core.launch as launch
-from lip_toolkit.ensemble import (DEFAULT_BATCH_SIZE, all_gather_objects, all_reduce_sum, format_member_table,
-                                  output_directory, split_batches)
+from lip_toolkit.core.launch import all_gather_objects, all_reduce_sum, output_directory
+from lip_toolkit.ensemble import DEFAULT_BATCH_SIZE, format_member_table, split_batches
 
 
 def test_batches_are_cut_first_then_dealt_to_ranks(monkeypatch):

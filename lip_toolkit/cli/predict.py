@@ -41,11 +41,11 @@ def cli(arguments, ensemble_file, out_dir, device, flip, scales, batch_size, no_
     else:
         config, checkpoint, inputs = arguments[0], arguments[1], arguments[2:]
     from ..core.runner import parse_cfg_options
-    from ..evaluation import _parse_scales
+    from ..evaluation import parse_scales
     from ..predict import predict
     cfg_options = parse_cfg_options(cfg_options) if cfg_options else None
     result = predict(inputs, out_dir, config=config, checkpoint=checkpoint, ensemble=ensemble_file,
-                     device=device, flip=flip, scales=_parse_scales(scales), batch_size=batch_size,
+                     device=device, flip=flip, scales=parse_scales(scales), batch_size=batch_size,
                      overlays=not no_overlays, cfg_options=cfg_options)
     what = 'keypoints' if result['track'] == 'pose' else 'label maps'
     click.echo(f"predicted {what} for {result['num_images']} image(s) in {result['out_dir']}")

@@ -18,8 +18,8 @@ import numpy as np
 
 from ..core.errors import LipToolkitError
 from ..core.progress import progress
-from ..ensemble import (all_reduce_sum, format_member_table, output_directory,
-                        split_batches, versus_best_member)
+from ..core.launch import all_reduce_sum, output_directory
+from ..ensemble import format_member_table, split_batches, versus_best_member
 from ..ensemble_config import EnsembleSpec
 
 

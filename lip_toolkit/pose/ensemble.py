@@ -18,8 +18,8 @@ import numpy as np
 
 from ..core.errors import LipToolkitError
 from ..core.progress import progress
-from ..ensemble import (all_gather_objects, format_member_table, split_batches,
-                        versus_best_member)
+from ..core.launch import all_gather_objects
+from ..ensemble import format_member_table, split_batches, versus_best_member
 from ..ensemble_config import EnsembleSpec
 from .inference import NUM_JOINTS
 
