@@ -29,7 +29,7 @@ import re
 import zipfile
 from collections import Counter, OrderedDict
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Sequence, Tuple
 
 import numpy as np
 import torch

@@ -35,9 +35,6 @@ class _NullBar:
     def close(self):
         pass
 
-    def set_postfix_str(self, *args, **kwargs):
-        pass
-
     def __enter__(self):
         return self
 
