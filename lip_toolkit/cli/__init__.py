@@ -15,6 +15,7 @@ import warnings
 import click
 
 from ..core.errors import LipToolkitError
+from ..core.launch import shutdown_distributed
 from ..version import __version__
 
 CONTEXT_SETTINGS = dict(help_option_names=['-h', '--help'], max_content_width=100)
@@ -90,9 +91,11 @@ def main(argv=None) -> int:
     debug = '--debug' in argv
     from ..core.progress import is_quiet, set_quiet
     quiet_before = is_quiet()
+    succeeded = False
     try:
         # Without standalone mode click returns (not raises) the code of a ``click.exceptions.Exit``.
         code = cli.main(args=argv, prog_name='lip-toolkit', standalone_mode=False)
+        succeeded = not isinstance(code, int) or code == 0
         if isinstance(code, int):
             return code
     except click.exceptions.Exit as exc:
@@ -119,6 +122,7 @@ def main(argv=None) -> int:
             click.echo(f'error: {type(exc).__name__}: {message} (run with --debug for the traceback)', err=True)
         return 1
     finally:
+        shutdown_distributed(synchronise=succeeded)
         set_quiet(quiet_before)  # --quiet belongs to this invocation only (main() is also called in-process)
     return 0
 

@@ -51,6 +51,24 @@ def init_distributed(launcher: str, dist_cfg: Optional[dict] = None) -> bool:
     return True
 
 
+def shutdown_distributed(synchronise: bool = True) -> None:
+    """Tear the process group down before the interpreter exits (a no-op outside distributed runs).
+
+    Left to interpreter shutdown, gloo's threads can outlive their group: measured, a rank that finished first
+    then died in ``std::terminate`` (SIGABRT) and torchrun reported the whole run failed. ``synchronise`` waits
+    for every rank first, so no rank closes its connections while a peer still uses them; a failing rank skips
+    that wait (its peers may never reach it; torchrun stops them).
+    """
+    if 'torch.distributed' not in sys.modules:  # never initialised; keeps light commands free of torch
+        return
+    import torch.distributed as dist
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    if synchronise:
+        dist.barrier()
+    dist.destroy_process_group()
+
+
 def _slurm_to_torch_env() -> None:
     """Translate srun's variables into torchrun's (what mmengine's slurm init does, minus the CUDA call)."""
     try:
