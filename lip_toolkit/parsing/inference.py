@@ -4,13 +4,17 @@
 ensemble and ``predict`` all go through it, so they agree pixel for pixel:
 
 1. each image (BGR, any size) is resized to the model's input size times the scale -- keeping its aspect ratio
-   and centred on a zero border (``keep_ratio=True``, the reading of CE2P's centred affine warp) or stretched
-   (``keep_ratio=False``, HRNet-Seg's LIP test); images of different sizes therefore share one batch;
+   and centred on a zero border (``keep_ratio=True``) or stretched (``keep_ratio=False``, HRNet-Seg's LIP test);
+   images of different sizes therefore share one batch. With ``warp='ce2p'`` / ``'schp'`` it is instead warped
+   exactly as those references' evaluation warps it (:mod:`.reference_warp`), and a scale resizes that input
+   (bilinear, ``align_corners=True``) as SCHP's multi-scale test does;
 2. the model's own data preprocessor normalises it and the segmentor's ``inference`` gives class logits;
 3. with ``flip``, the mirrored image is run too, its logits mirrored back and the left/right channels swapped
    (14<->15 arms, 16<->17 legs, 18<->19 shoes), as CE2P/SCHP/HRNet-Seg do;
 4. the border is cut off, the logits are resized (bilinear) to the original size, then averaged over scales and
-   flips. Argmax comes last, at the original size.
+   flips. Argmax comes last, at the original size. With a reference warp the logits are brought back to the
+   input size and warped back with the reference's nearest-neighbour inverse warp, so the argmax is the
+   reference's label map exactly.
 
 The input size comes from the config: ``model.test_cfg.input_size`` (our parsing configs set it), otherwise
 the ``scale`` of the ``Resize`` in the test pipeline.
@@ -25,6 +29,7 @@ from ..core.errors import LipToolkitError
 from ..core.runner import as_config as _as_config  # noqa: F401  (shared with the other track)
 from ..core.runner import resolve_device as _resolve_device
 from .classes import IGNORE_INDEX, LIP_CLASSES, LIP_FLIP_PAIRS
+from .reference_warp import backward_index_map, check_warp, warp_image
 
 
 def flip_channel_order(num_classes: int, flip_pairs: Sequence[Tuple[int, int]] = LIP_FLIP_PAIRS) -> List[int]:
@@ -61,6 +66,8 @@ class ParsingLogitPredictor:
         flip_pairs: class pairs swapped by a mirror.
         output: ``'logits'`` averages raw logits; ``'softmax'`` averages per-pass class probabilities.
         batch_size: images per forward pass (each flip/scale pass is batched separately).
+        warp: ``'ce2p'`` or ``'schp'``: that reference's affine test-time geometry instead of resizing
+            (needs ``input_size``; ``keep_ratio`` does not apply).
 
     Example:
         >>> predictor = ParsingLogitPredictor.from_config(cfg, 'ce2p.pth', flip=True)  # doctest: +SKIP
@@ -70,7 +77,7 @@ class ParsingLogitPredictor:
     def __init__(self, model, input_size: Optional[Tuple[int, int]] = None, flip: bool = False,
                  scales: Sequence[float] = (1.0,), keep_ratio: bool = True,
                  flip_pairs: Sequence[Tuple[int, int]] = LIP_FLIP_PAIRS, output: str = 'logits',
-                 batch_size: int = 8):
+                 batch_size: int = 8, warp: Optional[str] = None):
         if output not in ('logits', 'softmax'):
             raise LipToolkitError(f"output must be 'logits' or 'softmax', got {output!r}")
         scales = tuple(float(s) for s in scales)
@@ -84,6 +91,9 @@ class ParsingLogitPredictor:
         self.flip_pairs = tuple(flip_pairs)
         self.output = output
         self.batch_size = max(1, int(batch_size))
+        self.warp = None if warp is None else check_warp(warp)
+        if self.warp is not None and self.input_size is None:
+            raise LipToolkitError(f'the {warp} warp needs an input size (model.test_cfg.input_size)')
 
     @classmethod
     def from_config(cls, config, checkpoint=None, device: Optional[str] = None, cfg_options: dict = None,
@@ -95,13 +105,15 @@ class ParsingLogitPredictor:
             checkpoint: weights file; ``None`` keeps the initial weights (tests).
             device: ``'cpu'``, ``'cuda'``, ``'cuda:N'``; default CUDA when available.
             cfg_options: overrides applied to the config.
-            **kwargs: predictor options; ``input_size`` and ``keep_ratio`` default to the config's.
+            **kwargs: predictor options; ``input_size``, ``keep_ratio`` and ``warp`` default to the config's
+                (``warp`` from ``model.test_cfg.warp``).
         """
         cfg = _as_config(config, cfg_options)
         model = build_parsing_model(cfg, checkpoint, device)
         input_size, keep_ratio = config_input_size(cfg)
         kwargs.setdefault('input_size', input_size)
         kwargs.setdefault('keep_ratio', keep_ratio)
+        kwargs.setdefault('warp', (cfg.model.get('test_cfg') or {}).get('warp'))
         return cls(model, **kwargs)
 
     @property
@@ -135,8 +147,9 @@ class ParsingLogitPredictor:
         totals = [None] * len(images)
         passes = 0
         with torch.no_grad():
+            warped = self._prepare_warped(images) if self.warp else None
             for scale in self.scales:
-                inputs, windows = self._prepare(images, scale)
+                inputs, windows = self._scale_warped(warped, scale) if self.warp else self._prepare(images, scale)
                 for flipped in ((False, True) if self.flip else (False,)):
                     batch = torch.flip(inputs, dims=[-1]) if flipped else inputs
                     logits = self._forward(batch)
@@ -145,7 +158,8 @@ class ParsingLogitPredictor:
                     if self.output == 'softmax':
                         logits = logits.softmax(dim=1)
                     for index, (image, window) in enumerate(zip(images, windows)):
-                        restored = _restore(logits[index:index + 1], window, image.shape[:2])
+                        restore = _warp_back if self.warp else _restore
+                        restored = restore(logits[index:index + 1], window, image.shape[:2])
                         totals[index] = restored if totals[index] is None else totals[index] + restored
                     passes += 1
         return [(total / passes)[0].float().cpu().numpy() for total in totals]
@@ -180,11 +194,29 @@ class ParsingLogitPredictor:
         batch = torch.from_numpy(canvas).permute(0, 3, 1, 2).contiguous()
         return batch, windows
 
-    def _forward(self, batch_uint8):
+    def _prepare_warped(self, images: Sequence[np.ndarray]):
+        """The reference warp of each image onto the input size, and each image's inverse index map."""
+        import torch
+        crops = np.stack([warp_image(image, self.input_size, self.warp) for image in images])
+        index_maps = [torch.from_numpy(backward_index_map(image.shape[:2], self.input_size, self.warp))
+                      for image in images]
+        return torch.from_numpy(crops).permute(0, 3, 1, 2).contiguous(), index_maps
+
+    def _scale_warped(self, warped, scale: float):
+        """SCHP's multi-scale input: the warped input resized by ``scale`` (bilinear, corners aligned)."""
+        import torch.nn.functional as F
+        crops, index_maps = warped
+        if scale != 1.0:
+            crops = F.interpolate(crops.float(), scale_factor=scale, mode='bilinear', align_corners=True)
+        windows = [(index_map, self.input_size) for index_map in index_maps]
+        return crops, windows
+
+    def _forward(self, batch):
         """Normalise with the model's data preprocessor and run the segmentor's (whole or slide) inference."""
         preprocessor = self.model.data_preprocessor
-        inputs = batch_uint8.to(self.device).float()
-        if getattr(preprocessor, '_channel_conversion', False):
+        inputs = batch.to(self.device).float()
+        # MMSeg's SegDataPreProcessor names the flag ``channel_conversion``, mmengine's ``_channel_conversion``.
+        if getattr(preprocessor, 'channel_conversion', getattr(preprocessor, '_channel_conversion', False)):
             inputs = inputs[:, [2, 1, 0]]
         if getattr(preprocessor, '_enable_normalize', False):
             inputs = (inputs - preprocessor.mean) / preprocessor.std
@@ -202,6 +234,23 @@ def _restore(logits, window, original_shape):
     if tuple(logits.shape[2:]) != tuple(original_shape):
         logits = F.interpolate(logits, size=tuple(original_shape), mode='bilinear', align_corners=False)
     return logits
+
+
+def _warp_back(logits, window, original_shape):
+    """(1, C, h, w) logits of a reference-warped input -> (1, C, H, W) at the original size.
+
+    The logits are first brought to the input size (bilinear, ``align_corners=True``: SCHP's up-sampling of a
+    scaled input's output), then each original pixel takes the input pixel of the reference's inverse warp;
+    pixels the warp leaves uncovered get zeros (argmax: background, the references' border label).
+    """
+    import torch.nn.functional as F
+    index_map, input_size = window
+    if tuple(logits.shape[2:]) != tuple(input_size):
+        logits = F.interpolate(logits, size=tuple(input_size), mode='bilinear', align_corners=True)
+    index_map = index_map.to(logits.device)
+    flat = logits.flatten(2)[:, :, index_map.clamp(min=0).flatten()]
+    flat = flat * (index_map.flatten() >= 0).to(flat.dtype)
+    return flat.reshape(*logits.shape[:2], *original_shape)
 
 
 def build_parsing_model(cfg, checkpoint=None, device: Optional[str] = None):

@@ -4,11 +4,11 @@ import pytest
 from lip_toolkit.core.paths import CONFIGS_DIR
 
 REFERENCES = CONFIGS_DIR / 'references'
-# config: (mean, std, bgr_to_rgb, keep_ratio, flip) as read from each reference's evaluation code
+# config: (mean, std, bgr_to_rgb, keep_ratio, flip, warp) as read from each reference's evaluation code
 EXPECTED = {
-    'ce2p_r101_lip-473x473.py': ([123.675, 116.28, 103.53], [58.395, 57.12, 57.375], False, True, False),
-    'schp_r101_lip-473x473.py': ([103.53, 116.28, 123.675], [57.375, 57.12, 58.395], False, True, True),
-    'hrnetv2-w48_lip-473x473.py': ([123.675, 116.28, 103.53], [58.395, 57.12, 57.375], True, False, True),
+    'ce2p_r101_lip-473x473.py': ([123.675, 116.28, 103.53], [58.395, 57.12, 57.375], False, True, False, 'ce2p'),
+    'schp_r101_lip-473x473.py': ([103.53, 116.28, 123.675], [57.375, 57.12, 58.395], False, True, True, 'schp'),
+    'hrnetv2-w48_lip-473x473.py': ([123.675, 116.28, 103.53], [58.395, 57.12, 57.375], True, False, True, None),
 }
 
 
@@ -17,11 +17,12 @@ def test_reference_inference_settings(name):
     from lip_toolkit.core.runner import load_config
     from lip_toolkit.parsing.inference import config_input_size
     cfg = load_config(REFERENCES / name)
-    mean, std, bgr_to_rgb, keep_ratio, flip = EXPECTED[name]
+    mean, std, bgr_to_rgb, keep_ratio, flip, warp = EXPECTED[name]
     preprocessor = cfg.model.data_preprocessor
     assert (preprocessor.mean, preprocessor.std, preprocessor.bgr_to_rgb) == (mean, std, bgr_to_rgb)
     assert config_input_size(cfg) == ((473, 473), keep_ratio)
     assert cfg.model.test_cfg.flip is flip
+    assert cfg.model.test_cfg.get('warp') == warp
     assert cfg.model.backbone.init_cfg is None  # every weight comes from the converted checkpoint
     if name.startswith(('ce2p', 'schp')):
         assert cfg.model.backbone.stem_channels == 128  # the reference's 64-64-128 deep stem

@@ -71,6 +71,18 @@ def random_image(height, width, seed):
     return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
 
 
+@pytest.mark.parametrize('bgr_to_rgb', [True, False])
+def test_predictor_normalises_as_the_models_own_data_preprocessor(bgr_to_rgb):
+    # MMSeg's preprocessor is the oracle: training feeds the model through it, so test time must match it.
+    model = AsymmetricSegmentor()
+    model.data_preprocessor = SegDataPreProcessor(mean=[100.0, 110.0, 120.0], std=[50.0, 60.0, 70.0],
+                                                  bgr_to_rgb=bgr_to_rgb)
+    batch = torch.from_numpy(np.stack([random_image(16, 12, seed) for seed in (1, 2)])).permute(0, 3, 1, 2)
+    expected = model.conv(model.data_preprocessor(dict(inputs=list(batch)), training=False)['inputs'])
+    ours = ParsingLogitPredictor(model)._forward(batch)
+    torch.testing.assert_close(ours, expected)
+
+
 def test_flip_channel_order_swaps_arms_legs_and_shoes():
     order = flip_channel_order(20)
     assert order[:14] == list(range(14))
