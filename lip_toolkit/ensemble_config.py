@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Union
 
 from .core.errors import LipToolkitError
+from .evaluation import parse_scales
 
 PathLike = Union[str, os.PathLike]
 
@@ -105,20 +106,6 @@ def _where(source) -> str:
     return str(source) if source is not None else 'ensemble'
 
 
-def _check_scales(scales, source, what) -> Tuple[float, ...]:
-    if isinstance(scales, (int, float)):
-        scales = (scales,)
-    elif isinstance(scales, str):  # the command line's '0.75,1,1.25'
-        scales = [s for s in scales.split(',') if s.strip()]
-    try:
-        values = tuple(float(s) for s in scales)
-    except (TypeError, ValueError):
-        raise LipToolkitError(f'{what}: scales must be a list of numbers, got {scales!r}', source) from None
-    if not values or any(v <= 0 for v in values):
-        raise LipToolkitError(f'{what}: scales must be positive numbers, got {scales!r}', source)
-    return values
-
-
 def _resolve_checkpoint(checkpoint: str, base_dir: Optional[Path]) -> str:
     path = Path(os.path.expanduser(str(checkpoint)))
     if path.is_absolute() or path.exists() or base_dir is None:
@@ -162,7 +149,7 @@ def make_member(entry, source=None, base_dir: Optional[Path] = None, what: str =
     return EnsembleMember(
         config=str(entry['config']), checkpoint=_resolve_checkpoint(entry['checkpoint'], base_dir),
         weight=weight, name=str(entry.get('name') or ''), flip=flip,
-        scales=None if scales is None else _check_scales(scales, source, what),
+        scales=None if scales is None else parse_scales(scales, f'{what}: scales', source),
         cfg_options=None if cfg_options is None else dict(cfg_options))
 
 
@@ -229,7 +216,7 @@ def load_ensemble(path: Optional[PathLike] = None, members: Sequence = (), refin
     flip = flip if flip is not None else settings.get('flip')
     if flip is not None and not isinstance(flip, bool):
         raise LipToolkitError(f'flip must be True or False, got {flip!r}', source)
-    scales = _check_scales(scales if scales is not None else settings.get('scales', (1.0,)), source, 'scales')
+    scales = parse_scales(scales if scales is not None else settings.get('scales', (1.0,)), 'scales', source)
     track = track or settings.get('track')
     if track is not None and track not in TRACKS:
         raise LipToolkitError(f"track must be 'pose' or 'parsing', got {track!r}", source)

@@ -5,16 +5,24 @@ from typing import Optional
 from .core.errors import LipToolkitError
 
 
-def parse_scales(scales) -> Optional[tuple]:
-    """``'0.75,1,1.25'`` (the command line's ``--scales``) or a sequence -> tuple of positive floats; None stays."""
-    if scales is None or isinstance(scales, (tuple, list)):
-        return tuple(scales) if scales else None
+def parse_scales(scales, name: str = '--scales', source=None) -> Optional[tuple]:
+    """Test scales as a tuple of positive floats; None stays None.
+
+    Takes the command line's ``'0.75,1,1.25'``, a number, or a sequence (ensemble files). ``name`` and ``source``
+    (a file) say in the error where the bad value came from.
+    """
+    if scales is None:
+        return None
+    if isinstance(scales, (int, float)):
+        scales = (scales,)
+    elif isinstance(scales, str):
+        scales = [s for s in scales.split(',') if s.strip()]
     try:
-        values = tuple(float(s) for s in str(scales).split(',') if s.strip())
-    except ValueError:
-        raise LipToolkitError(f'--scales takes comma-separated numbers, got {scales!r}') from None
+        values = tuple(float(s) for s in scales)
+    except (TypeError, ValueError):
+        raise LipToolkitError(f'{name} must be numbers, e.g. 0.75,1,1.25; got {scales!r}', source) from None
     if not values or any(v <= 0 for v in values):
-        raise LipToolkitError(f'--scales must be positive numbers, got {scales!r}')
+        raise LipToolkitError(f'{name} must be positive numbers, got {scales!r}', source)
     return values
 
 

@@ -52,7 +52,7 @@ def test_usage_and_input_errors(parsing_checkpoint, tmp_path, capsys):
     assert err.startswith('error: ') and 'nope.jpg' in err and err.strip().count('\n') == 0
     assert main(['predict', PARSING_CONFIG, str(parsing_checkpoint), str(tmp_path), '--scales', 'x',
                  '--out', str(tmp_path / 'o')]) == 1
-    assert '--scales takes comma-separated numbers' in capsys.readouterr().err
+    assert '--scales must be numbers' in capsys.readouterr().err
 
 
 def test_ensemble_option_takes_every_argument_as_input(tmp_path, capsys):
