@@ -22,6 +22,11 @@ def test_quick_demo_end_to_end(tmp_path):
     for track in ('pose', 'parsing'):
         assert all(0.0 <= score <= 100.0 for _, score in summary[track]['rows'])
     text = (out / 'report.md').read_text()
+    rows = dict(summary['pose']['rows'])
+    change = rows['ensemble + PoseFix'] - rows['ensemble (averaged heatmaps)']
+    assert abs(summary['pose']['posefix_change'] - change) < 0.01
+    assert f"PoseFix refinement {'raises' if change >= 0 else 'lowers'} the ensemble's score by {abs(change):.2f}" \
+        in text
     assert '| ensemble (averaged heatmaps) |' in text and '| ensemble (averaged logits) |' in text
     pictures = sorted((out / 'pictures').rglob('*.png'))
     assert len(pictures) == 4 and all(p.stat().st_size > 0 for p in pictures)
