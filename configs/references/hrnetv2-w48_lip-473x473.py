@@ -4,8 +4,8 @@
 # Published: 56.04 LIP val mIoU (master README; 55.83 for the HRNet-OCR branch's file). Convert, then evaluate:
 #   lip-toolkit convert hrnet-seg HRNET_LIP.pth hrnet_lip.pth
 #   lip-toolkit evaluate configs/references/hrnetv2-w48_lip-473x473.py hrnet_lip.pth --data-root LIP
-# Expected: about 56.04 (network, normalisation and flip are the reference's; see docs/convert.md for the
-# one test-time difference: the reference up-samples exp(logits) to the original size, the toolkit logits).
+# Expected: 56.04 up to GPU/CPU arithmetic (network, normalisation, flip and test-time geometry -- stretch to
+# 473x473, flip averaged in logits, exp(logits) resized to the original size -- are the reference's).
 #
 # Network (lib/models/seg_hrnet.py): HRNetV2-W48; the four branches bilinearly up-sampled (align_corners=False)
 # and concatenated (720 ch) -> 1x1 conv (+bias, folded into the BN by the converter) + BN + ReLU -> classifier.
@@ -22,8 +22,9 @@ model = dict(
     # The reference's fuse layers interpolate once, to the target branch's size: with 473 the branches are
     # 119/60/30/15 pixels, where MMSeg's up-sample-by-2^k-then-resize gives other values.
     backbone=dict(type='HRNetFuseToSize', init_cfg=None),  # all weights come from the converted file
-    # testval: every image stretched to 473x473 (cv2.resize, bilinear), flip with the 14/15, 16/17, 18/19 swap.
-    test_cfg=dict(mode='whole', input_size=crop_size, keep_ratio=False, flip=True))
+    # testval: every image stretched to 473x473 (cv2.resize, bilinear), flip with the 14/15, 16/17, 18/19 swap
+    # averaged in logits, then exp(logits) resized (bilinear) to the original size before the argmax.
+    test_cfg=dict(mode='whole', input_size=crop_size, keep_ratio=False, flip=True, resize_in='exp'))
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=crop_size, keep_ratio=False),

@@ -11,8 +11,9 @@ ensemble and ``predict`` all go through it, so they agree pixel for pixel:
 2. the model's own data preprocessor normalises it and the segmentor's ``inference`` gives class logits;
 3. with ``flip``, the mirrored image is run too, its logits mirrored back and the left/right channels swapped
    (14<->15 arms, 16<->17 legs, 18<->19 shoes), as CE2P/SCHP/HRNet-Seg do;
-4. the border is cut off, the logits are resized (bilinear) to the original size, then averaged over scales and
-   flips. Argmax comes last, at the original size. With a reference warp the logits are brought back to the
+4. the flips are averaged at the input size; the border is cut off, the logits are resized (bilinear) to the
+   original size (``resize_in='exp'``: their exponentials, HRNet-Seg's way), then averaged over scales. Argmax
+   comes last, at the original size. With a reference warp the logits are brought back to the
    input size and warped back with the reference's nearest-neighbour inverse warp, so the argmax is the
    reference's label map exactly.
 
@@ -68,6 +69,8 @@ class ParsingLogitPredictor:
         batch_size: images per forward pass (each flip/scale pass is batched separately).
         warp: ``'ce2p'`` or ``'schp'``: that reference's affine test-time geometry instead of resizing
             (needs ``input_size``; ``keep_ratio`` does not apply).
+        resize_in: what is resized to the original size: ``'logits'``, or ``'exp'`` (``exp(logits)``, then the
+            log: HRNet-Seg's test). Applies to ``output='logits'`` without a warp.
 
     Example:
         >>> predictor = ParsingLogitPredictor.from_config(cfg, 'ce2p.pth', flip=True)  # doctest: +SKIP
@@ -77,7 +80,7 @@ class ParsingLogitPredictor:
     def __init__(self, model, input_size: Optional[Tuple[int, int]] = None, flip: bool = False,
                  scales: Sequence[float] = (1.0,), keep_ratio: bool = True,
                  flip_pairs: Sequence[Tuple[int, int]] = LIP_FLIP_PAIRS, output: str = 'logits',
-                 batch_size: int = 8, warp: Optional[str] = None):
+                 batch_size: int = 8, warp: Optional[str] = None, resize_in: str = 'logits'):
         if output not in ('logits', 'softmax'):
             raise LipToolkitError(f"output must be 'logits' or 'softmax', got {output!r}")
         scales = tuple(float(s) for s in scales)
@@ -92,6 +95,9 @@ class ParsingLogitPredictor:
         self.output = output
         self.batch_size = max(1, int(batch_size))
         self.warp = None if warp is None else check_warp(warp)
+        if resize_in not in ('logits', 'exp'):
+            raise LipToolkitError(f"resize_in must be 'logits' or 'exp', got {resize_in!r}")
+        self.resize_in = resize_in
         if self.warp is not None and self.input_size is None:
             raise LipToolkitError(f'the {warp} warp needs an input size (model.test_cfg.input_size)')
 
@@ -105,15 +111,17 @@ class ParsingLogitPredictor:
             checkpoint: weights file; ``None`` keeps the initial weights (tests).
             device: ``'cpu'``, ``'cuda'``, ``'cuda:N'``; default CUDA when available.
             cfg_options: overrides applied to the config.
-            **kwargs: predictor options; ``input_size``, ``keep_ratio`` and ``warp`` default to the config's
-                (``warp`` from ``model.test_cfg.warp``).
+            **kwargs: predictor options; ``input_size``, ``keep_ratio``, ``warp`` and ``resize_in`` default to
+                the config's (the last two from ``model.test_cfg``).
         """
         cfg = _as_config(config, cfg_options)
         model = build_parsing_model(cfg, checkpoint, device)
         input_size, keep_ratio = config_input_size(cfg)
         kwargs.setdefault('input_size', input_size)
         kwargs.setdefault('keep_ratio', keep_ratio)
-        kwargs.setdefault('warp', (cfg.model.get('test_cfg') or {}).get('warp'))
+        test_cfg = cfg.model.get('test_cfg') or {}
+        kwargs.setdefault('warp', test_cfg.get('warp'))
+        kwargs.setdefault('resize_in', test_cfg.get('resize_in', 'logits'))
         return cls(model, **kwargs)
 
     @property
@@ -145,24 +153,31 @@ class ParsingLogitPredictor:
         """Averaged logits (or probabilities) for a list of BGR images, each at its original size."""
         import torch
         totals = [None] * len(images)
-        passes = 0
+        flips = (False, True) if self.flip else (False,)
+        exp_space = self.resize_in == 'exp' and self.output == 'logits'
         with torch.no_grad():
             warped = self._prepare_warped(images) if self.warp else None
             for scale in self.scales:
                 inputs, windows = self._scale_warped(warped, scale) if self.warp else self._prepare(images, scale)
-                for flipped in ((False, True) if self.flip else (False,)):
+                # Flips share the geometry, so they are averaged at the input size (as the references do) and
+                # brought back to the original size once.
+                averaged = 0
+                for flipped in flips:
                     batch = torch.flip(inputs, dims=[-1]) if flipped else inputs
                     logits = self._forward(batch)
                     if flipped:
                         logits = unflip_logits(logits, self.flip_pairs)
                     if self.output == 'softmax':
                         logits = logits.softmax(dim=1)
-                    for index, (image, window) in enumerate(zip(images, windows)):
-                        restore = _warp_back if self.warp else _restore
-                        restored = restore(logits[index:index + 1], window, image.shape[:2])
-                        totals[index] = restored if totals[index] is None else totals[index] + restored
-                    passes += 1
-        return [(total / passes)[0].float().cpu().numpy() for total in totals]
+                    averaged = averaged + logits
+                averaged = averaged / len(flips)
+                for index, (image, window) in enumerate(zip(images, windows)):
+                    if self.warp:
+                        restored = _warp_back(averaged[index:index + 1], window, image.shape[:2])
+                    else:
+                        restored = _restore(averaged[index:index + 1], window, image.shape[:2], exp_space)
+                    totals[index] = restored if totals[index] is None else totals[index] + restored
+        return [(total / len(self.scales))[0].float().cpu().numpy() for total in totals]
 
     def _target_size(self, image_shape: Tuple[int, int], scale: float) -> Tuple[int, int]:
         base = self.input_size or image_shape
@@ -226,14 +241,24 @@ class ParsingLogitPredictor:
         return self.model.inference(inputs, metas)
 
 
-def _restore(logits, window, original_shape):
-    """Cut the image's window out of (1, C, h, w) logits and resize them to the original (H, W)."""
+def _restore(logits, window, original_shape, exp_space: bool = False):
+    """Cut the image's window out of (1, C, h, w) logits and resize them to the original (H, W).
+
+    ``exp_space`` resizes ``exp(logits)`` and returns its log (HRNet-Seg's test resizes ``exp(logits)``; the
+    argmax then equals its own). The largest logit is taken out first and float64 used, so nothing overflows.
+    """
+    import torch
     import torch.nn.functional as F
     top, left, height, width = window
     logits = logits[:, :, top:top + height, left:left + width]
-    if tuple(logits.shape[2:]) != tuple(original_shape):
-        logits = F.interpolate(logits, size=tuple(original_shape), mode='bilinear', align_corners=False)
-    return logits
+    if tuple(logits.shape[2:]) == tuple(original_shape):
+        return logits
+    if not exp_space:
+        return F.interpolate(logits, size=tuple(original_shape), mode='bilinear', align_corners=False)
+    peak = logits.amax()
+    resized = F.interpolate((logits.double() - peak).exp(), size=tuple(original_shape), mode='bilinear',
+                            align_corners=False)
+    return (resized.clamp_min(torch.finfo(torch.float64).tiny).log() + peak).to(logits.dtype)
 
 
 def _warp_back(logits, window, original_shape):

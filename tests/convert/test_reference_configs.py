@@ -23,6 +23,7 @@ def test_reference_inference_settings(name):
     assert config_input_size(cfg) == ((473, 473), keep_ratio)
     assert cfg.model.test_cfg.flip is flip
     assert cfg.model.test_cfg.get('warp') == warp
+    assert cfg.model.test_cfg.get('resize_in', 'logits') == ('exp' if name.startswith('hrnet') else 'logits')
     assert cfg.model.backbone.init_cfg is None  # every weight comes from the converted checkpoint
     if name.startswith(('ce2p', 'schp')):
         assert cfg.model.backbone.stem_channels == 128  # the reference's 64-64-128 deep stem

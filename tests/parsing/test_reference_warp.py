@@ -114,3 +114,41 @@ def test_warp_needs_an_input_size_and_a_known_reference():
         ParsingLogitPredictor(AsymmetricSegmentor(), input_size=(32, 32), warp='affine')
     with pytest.raises(LipToolkitError, match='too small'):
         forward_matrix((1, 1), (32, 32), 'ce2p')
+
+
+def _hrnet_seg_reference_labels(model, image, input_hw):
+    """HRNet-Seg's LIP testval written out: stretch, RGB normalisation, flip averaged in logits, exp(logits)
+    resized bilinearly to the original size, argmax."""
+    resized = cv2.resize(image, input_hw[::-1], interpolation=cv2.INTER_LINEAR)
+    inputs = torch.from_numpy(resized).permute(2, 0, 1)[None].float()
+    inputs = (inputs[:, [2, 1, 0]] - model.data_preprocessor.mean) / model.data_preprocessor.std
+    with torch.no_grad():
+        logits = (model.conv(inputs) + unflip_logits(model.conv(inputs.flip(-1)))) / 2
+    probabilities = F.interpolate(logits.exp(), size=image.shape[:2], mode='bilinear', align_corners=False)
+    return probabilities[0].argmax(0).numpy()
+
+
+def test_predictor_labels_are_hrnet_segs_with_exp_resizing():
+    model = AsymmetricSegmentor()
+    predictor = ParsingLogitPredictor(model, input_size=(24, 24), keep_ratio=False, flip=True, resize_in='exp')
+    plain = ParsingLogitPredictor(model, input_size=(24, 24), keep_ratio=False, flip=True)
+    differs = 0
+    for seed, shape in enumerate([(90, 50), (41, 77), (64, 64)]):
+        image = random_image(*shape, seed)
+        expected = _hrnet_seg_reference_labels(model, image, (24, 24))
+        np.testing.assert_array_equal(predictor(image).argmax(0), expected)
+        differs += int((plain(image).argmax(0) != expected).sum())
+    assert differs > 0  # resizing logits instead really moves pixels: the option is not a no-op
+
+
+def test_exp_resizing_does_not_overflow_on_large_logits():
+    model = AsymmetricSegmentor()
+    model.conv.bias.data += 500.0  # exp(500) is inf in float32 and float64
+    logits = ParsingLogitPredictor(model, input_size=(24, 24), keep_ratio=False, resize_in='exp')(
+        random_image(40, 30, 0))
+    assert np.isfinite(logits).all()
+
+
+def test_resize_in_must_be_known():
+    with pytest.raises(LipToolkitError, match="resize_in must be 'logits' or 'exp'"):
+        ParsingLogitPredictor(AsymmetricSegmentor(), resize_in='probabilities')
