@@ -11,6 +11,17 @@ def _loud_progress():
     set_quiet(before)
 
 
+@pytest.fixture(scope='module')
+def one_thread():
+    """One torch intra-op thread for a module's tests, as torchrun's workers run (OMP_NUM_THREADS=1): on shared
+    cores OpenMP threads spin against other processes and tiny models run many times slower."""
+    import torch
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.fixture(scope='session')
 def synthetic_lip(tmp_path_factory):
     """A small synthetic LIP release tree (real layout): 64 train, 24 val, 8 test images, seed 0."""

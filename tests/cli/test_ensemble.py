@@ -16,14 +16,7 @@ POSE_B = {'model.head.decoder.input_size': [64, 96], 'model.head.decoder.heatmap
           'test_dataloader.dataset.pipeline.2.input_size': [64, 96]}
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_torch_thread():
-    """One intra-op thread, as the torchrun processes have (OMP_NUM_THREADS=1): same kernels, same numbers."""
-    import torch
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
 
 @pytest.fixture(scope='module')

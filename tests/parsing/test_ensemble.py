@@ -15,14 +15,7 @@ A_SCALES = (0.75, 1.0)  # member A: two test scales, averaged at the original si
 BATCH = 2
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_torch_thread():
-    """One intra-op thread: on a shared 2-core machine OpenMP's spinning makes tiny convolutions ~6x slower."""
-    import torch
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
 
 def test_combine_outputs_weighted_average_by_hand():

@@ -17,13 +17,7 @@ DEMO_CONFIG = Path(__file__).resolve().parents[2] / 'configs' / 'demo' / \
     'parsing_ce2p-aspoc_r18-tiny_30e_synthetic-96x96.py'
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # On shared cores two OpenMP threads spin against other processes and run many times slower than one.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
 
 class MirrorAwareSegmentor(torch.nn.Module):

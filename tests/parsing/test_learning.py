@@ -21,15 +21,6 @@ DEMO_CONFIG = Path(__file__).resolve().parents[2] / 'configs' / 'demo' / \
 UNTRAINED_AT_MOST = 2.0
 
 
-@pytest.fixture
-def one_thread():
-    # On shared cores two OpenMP threads spin against other processes and run many times slower than one.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 @pytest.mark.parametrize('epochs, trained_at_least', [(20, 5.0), pytest.param(60, 8.5, marks=pytest.mark.slow)])
 def test_tiny_ce2p_ocnet_learns_on_synthetic_lip(synthetic_lip, tmp_path, one_thread, epochs, trained_at_least):
     from mmengine.config import Config

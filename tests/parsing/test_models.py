@@ -20,13 +20,7 @@ init_default_scope('mmseg')
 TINY_STAGES = [8, 16, 32, 64]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # On shared cores two OpenMP threads spin against other processes and run many times slower than one.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
 
 def tiny_ce2p_head(context=None, **kwargs):

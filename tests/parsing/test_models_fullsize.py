@@ -65,13 +65,7 @@ def forward_backward(model, size=64):
     return outputs
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # On shared cores two OpenMP threads spin against other processes and run many times slower than one.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
 
 def test_ce2p_psp_head_matches_the_reference_layer_list():

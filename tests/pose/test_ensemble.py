@@ -15,14 +15,7 @@ B_OPTIONS = {'model.head.decoder.input_size': (64, 96), 'model.head.decoder.heat
 BATCH = 2
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_torch_thread():
-    """One intra-op thread: on a shared 2-core machine OpenMP's spinning makes tiny convolutions ~6x slower."""
-    import torch
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
 
 def _gaussian(width, height, x, y, sigma=1.5):

@@ -15,13 +15,7 @@ POSEFIX = 'configs/demo/pose_posefix-tiny_lip-128x96.py'
 LIP_FLIP = [5, 4, 3, 2, 1, 0, 6, 7, 8, 9, 15, 14, 13, 12, 11, 10]
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """One torch thread: on the shared 2-core test machine two threads spin against each other (up to 10x slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
 
 def _gaussian(width, height, x, y, sigma=1.5):

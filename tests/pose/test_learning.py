@@ -16,15 +16,6 @@ HRNET = 'configs/demo/pose_hrnet-tiny_lip-128x96.py'
 POSEFIX = 'configs/demo/pose_posefix-tiny_lip-128x96.py'
 
 
-@pytest.fixture
-def one_thread():
-    """One torch thread: on a shared 2-core machine, two threads spin against each other (10x slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _train(config, data_root, work_dir, epochs):
     from lip_toolkit.core.runner import train
     options = {

@@ -15,13 +15,7 @@ LIP_SIGMAS = np.array([0.089, 0.083, 0.107, 0.107, 0.083, 0.089, 0.026, 0.026, 0
 TINY_POSEFIX = 'configs/demo/pose_posefix-tiny_lip-128x96.py'
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """One torch thread: on the shared 2-core test machine two threads spin against each other (up to 10x slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
 
 @pytest.fixture(autouse=True)

@@ -59,12 +59,7 @@ def _one_training_step(config, data_root):
     return data['inputs'].shape
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
 
 # Measured on the loaded 2-core test machine: HRNet 384x288 22 s, PoseFix 13 s (default suite); HRNet 512x384
