@@ -16,16 +16,25 @@ HRNET = 'configs/demo/pose_hrnet-tiny_lip-128x96.py'
 POSEFIX = 'configs/demo/pose_posefix-tiny_lip-128x96.py'
 
 
-def _train(config, data_root, work_dir, epochs):
+def _train(config, data_root, work_dir, epochs, validate_at_end=False):
     from lip_toolkit.core.runner import train
     options = {
-        'train_cfg.max_epochs': epochs, 'train_cfg.val_interval': 10 * epochs,
+        'train_cfg.max_epochs': epochs, 'train_cfg.val_interval': epochs if validate_at_end else 10 * epochs,
         'default_hooks.checkpoint.interval': epochs, 'default_hooks.logger.interval': 50,
         'param_scheduler.1.end': epochs, 'param_scheduler.1.milestones': [int(0.8 * epochs)],
-        'randomness': dict(seed=0), 'val_cfg': None, 'val_dataloader': None, 'val_evaluator': None,
+        'randomness': dict(seed=0),
     }
+    if not validate_at_end:
+        options.update({'val_cfg': None, 'val_dataloader': None, 'val_evaluator': None})
     out = train(config, work_dir=work_dir, data_root=data_root, cfg_options=options)
     return out / f'epoch_{epochs}.pth'
+
+
+def _last_validation(work_dir):
+    """The metrics of the training run's last validation, from mmengine's scalars log."""
+    import json
+    (scalars,) = work_dir.glob('*/vis_data/scalars.json')
+    return [json.loads(line) for line in scalars.read_text().splitlines() if 'LIP/PCKh' in line][-1]
 
 
 def _untrained(config, path):
@@ -39,12 +48,15 @@ def _untrained(config, path):
 def test_tiny_hrnet_learns_lip_pose(synthetic_lip, tmp_path, one_thread):
     from lip_toolkit.pose.inference import evaluate_checkpoint
     before = evaluate_checkpoint(HRNET, _untrained(HRNET, tmp_path / 'untrained.pth'), data_root=synthetic_lip)
-    trained = _train(HRNET, synthetic_lip, tmp_path / 'work', epochs=25)
+    trained = _train(HRNET, synthetic_lip, tmp_path / 'work', epochs=25, validate_at_end=True)
     after = evaluate_checkpoint(HRNET, trained, data_root=synthetic_lip, out=tmp_path / 'val_pred.csv')
     # measured: untrained 0.3, trained 32.8
     assert before['PCKh'] < 5
     assert after['PCKh'] > 20 and after['PCKh'] > before['PCKh'] + 15
     assert (tmp_path / 'val_pred.csv').read_text().count('\n') == 24
+    # `evaluate` and training-time validation (MMPose's loop, the config's test pipeline, LIPPCKhMetric) agree
+    validation = _last_validation(tmp_path / 'work')
+    assert validation['LIP/PCKh'] == pytest.approx(after['PCKh'], abs=1e-6), (validation, after['PCKh'])
 
 
 def _perturbed_val_csv(data_root, path):
