@@ -7,6 +7,7 @@ the two measured workarounds that mmengine 0.10.7 needs for distributed runs (se
 import contextlib
 import os
 import re
+import uuid
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -138,6 +139,11 @@ def merge_train_args(cfg, config_path, work_dir=None, resume=False, amp=False, l
     elif cfg.get('work_dir') is None:
         cfg.work_dir = str(Path('work_dirs') / Path(config_path).stem)
     cfg.launcher = launcher
+    if cfg.get('visualizer') is not None:
+        # mmengine's visualizers are process-wide singletons looked up by name, and MMPose/MMSeg call theirs
+        # 'visualizer': a second training in one process (the demo trains five) logged its scalars into the
+        # first run's folder (measured). A name of its own per run keeps each run's logs in its work_dir.
+        cfg.visualizer.name = f'visualizer_{uuid.uuid4().hex}'
     if amp:
         if not torch.cuda.is_available():
             raise LipToolkitError('--amp needs a CUDA GPU (mixed precision is not supported on CPU)')

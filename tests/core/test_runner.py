@@ -1,4 +1,4 @@
-"""merge_train_args: the flags' precedence and effects, without training (cheap, config-level)."""
+"""merge_train_args: the flags' precedence and effects (config-level, cheap), and two trainings in one process."""
 import importlib.util
 
 import pytest
@@ -123,3 +123,16 @@ def test_train_command_reports_unknown_type_in_one_line(tmp_path, capsys, synthe
     assert main(['train', str(config), '--data-root', str(synthetic_lip), '--work-dir', str(tmp_path / 'w')]) == 1
     err = capsys.readouterr().err
     assert "unknown type 'NoSuchHead'" in err and err.count('\n') == 1 and 'Traceback' not in err
+
+
+def test_trainings_in_one_process_log_into_their_own_folders(synthetic_lip, tmp_path, one_thread):
+    # mmengine keeps visualizers as named process-wide singletons; MMPose's is named 'visualizer', so without
+    # a name per run the second training's scalars went into the first run's folder.
+    from lip_toolkit.core.runner import train
+    options = {'train_cfg.max_epochs': 1, 'default_hooks.checkpoint.interval': 1, 'default_hooks.logger.interval': 1,
+               'val_cfg': None, 'val_dataloader': None, 'val_evaluator': None}
+    for name in ('first', 'second'):
+        train(POSE_TINY, work_dir=tmp_path / name, data_root=synthetic_lip, cfg_options=options, quiet=True)
+    for name in ('first', 'second'):
+        (scalars,) = (tmp_path / name).glob('*/vis_data/scalars.json')
+        assert len(scalars.read_text().splitlines()) == 4  # 64 images, batch 16: this run's iterations only
