@@ -67,7 +67,7 @@ def _write_pair(task):
 
 def make_pairs(directory: Path, pairs: int, seed: int = 0) -> list:
     """Write (or reuse) ``pairs`` ground-truth/prediction PNG pairs under ``directory/{gt,pred}``."""
-    from lip_toolkit.parsing.evaluation import default_workers, process_pool_context
+    from lip_toolkit.core.pools import default_workers, process_pool
     gt_dir, pred_dir = directory / 'gt', directory / 'pred'
     existing = sorted(p.stem for p in gt_dir.glob('*.png')) if gt_dir.is_dir() else []
     if len(existing) == pairs and pred_dir.is_dir() and len(list(pred_dir.glob('*.png'))) == pairs:
@@ -75,7 +75,7 @@ def make_pairs(directory: Path, pairs: int, seed: int = 0) -> list:
     gt_dir.mkdir(parents=True, exist_ok=True)
     pred_dir.mkdir(parents=True, exist_ok=True)
     tasks = [(str(directory), index, seed) for index in range(pairs)]
-    with process_pool_context().Pool(default_workers()) as pool:
+    with process_pool(default_workers()) as pool:
         names = pool.map(_write_pair, tasks, chunksize=64)
     return sorted(names)
 
@@ -140,7 +140,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from lip_toolkit.core.progress import set_quiet
-    from lip_toolkit.parsing.evaluation import default_workers
+    from lip_toolkit.core.pools import default_workers
     set_quiet(True)
     with tempfile.TemporaryDirectory(prefix='bench_miou_') as tmp:
         directory = args.data or Path(tmp)

@@ -141,7 +141,7 @@ def main(argv=None) -> int:
         args.pose_n, args.parsing_n, args.rounds = 100, 8, 1
 
     from lip_toolkit.core.progress import set_quiet
-    from lip_toolkit.parsing.evaluation import default_workers
+    from lip_toolkit.core.pools import default_workers
     set_quiet(True)
     print(f'wall clock, best of {args.rounds}; CPUs {os.cpu_count()} (parsing scorer processes '
           f'{default_workers()}), load average {os.getloadavg()[0]:.1f}', flush=True)

@@ -17,6 +17,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..core.errors import LipToolkitError
+from ..core.pools import default_workers, process_pool
 from .classes import IGNORE_INDEX, LIP_CLASSES, NUM_CLASSES
 from .label_io import check_label_values, check_same_size, decode_label_png, list_label_ids
 
@@ -179,21 +180,6 @@ def _chunk_confusion(gt_dir, pred_dir, ids, num_classes) -> Tuple[np.ndarray, in
     return np.ascontiguousarray(hist[:num_classes, :num_classes]), int(hist[IGNORE_INDEX].sum())
 
 
-def process_pool_context():
-    import multiprocessing
-    # fork starts workers in milliseconds and they inherit the imported modules; spawn elsewhere.
-    method = 'fork' if 'fork' in multiprocessing.get_all_start_methods() else 'spawn'
-    return multiprocessing.get_context(method)
-
-
-def default_workers() -> int:
-    """Processes to use: the CPUs this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def confusion_from_dirs(gt_dir, pred_dir, ids: Optional[Sequence[str]] = None, workers: Optional[int] = None,
                         num_classes: int = NUM_CLASSES, skipped: Optional[List] = None) -> Tuple[np.ndarray, int]:
     """Sum the confusion matrix of ``<id>.png`` pairs over a split.
@@ -243,7 +229,7 @@ def confusion_from_dirs(gt_dir, pred_dir, ids: Optional[Sequence[str]] = None, w
     if workers == 1 or len(ids) < _MIN_IDS_FOR_POOL:
         consume(map(_score_chunk, tasks))
     else:
-        with process_pool_context().Pool(min(workers, len(tasks))) as pool:
+        with process_pool(min(workers, len(tasks))) as pool:
             consume(pool.imap(_score_chunk, tasks))
     return conf, ignored
 

@@ -1,5 +1,4 @@
 """Write a synthetic LIP release tree: per-image seeded rendering, parallel workers, atomic output."""
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ import numpy as np
 
 from ..core.errors import LipToolkitError
 from ..core.io import PathLike, atomic_directory
+from ..core.pools import default_workers
 from ..core.progress import progress
 
 # Split name -> (stream number for seeding, image folder, id list, CSV name or None, label folder or None).
@@ -92,13 +92,6 @@ def _worker_init() -> None:
     cv2.setNumThreads(1)  # one process per core already; nested threads only contend
 
 
-def _default_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def synthesize_lip(out_dir: PathLike, train: int = 64, val: int = 24, test: int = 8, seed: int = 0,
                    overwrite: bool = False, workers: Optional[int] = None) -> SyntheticLipSummary:
     """Write a synthetic LIP release tree to ``out_dir``.
@@ -161,7 +154,7 @@ def synthesize_lip(out_dir: PathLike, train: int = 64, val: int = 24, test: int 
                                   'not replacing it (choose a new or empty folder)', out_dir)
     names = _make_names(seed, counts)
     total = sum(counts.values())
-    workers = _default_workers() if workers is None else max(1, int(workers))
+    workers = default_workers() if workers is None else max(1, int(workers))
     with atomic_directory(out_dir) as tmp:
         for split, (_, image_dir, id_file, csv_name, label_dir) in _SPLITS.items():
             (tmp / image_dir).mkdir(parents=True)

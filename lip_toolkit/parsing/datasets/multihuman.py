@@ -360,7 +360,7 @@ def _prepare_output(dst: Path, overwrite: bool) -> None:
 def _convert(dataset: str, jobs_by_split: Dict[str, List[_Job]], dst, on_error: str, workers: Optional[int],
              options: dict) -> ConversionReport:
     from ...core.progress import info, progress
-    from ..evaluation import default_workers, process_pool_context
+    from ...core.pools import default_workers, process_pool
     dst = Path(dst)
     report = ConversionReport(dataset=dataset, out_dir=dst)
     with atomic_directory(dst) as tmp:
@@ -391,7 +391,7 @@ def _convert(dataset: str, jobs_by_split: Dict[str, List[_Job]], dst, on_error: 
         if workers == 1 or len(tasks) < 32:
             consume(map(_run_job, tasks))
         else:
-            with process_pool_context().Pool(min(workers, len(tasks))) as pool:
+            with process_pool(min(workers, len(tasks))) as pool:
                 consume(pool.imap(_run_job, tasks, chunksize=8))
         if not any(written.values()):
             raise LipToolkitError(f'no single-person sample could be made from {dataset}', options['source'])
