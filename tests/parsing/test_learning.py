@@ -4,7 +4,6 @@ The run goes through the toolkit's own paths end to end: ``lip_toolkit.core.runn
 the LIP dataset, CE2P's training transforms and edge targets, the CE2P losses) and
 ``lip_toolkit.parsing.inference.evaluate_checkpoint`` (flip test, original-size scoring) on the val split.
 """
-import json
 from pathlib import Path
 
 import pytest
@@ -42,7 +41,7 @@ def test_tiny_ce2p_ocnet_learns_on_synthetic_lip(synthetic_lip, tmp_path, one_th
 
     options = {
         'train_cfg.max_epochs': epochs,
-        'train_cfg.val_interval': epochs,  # MMSeg's own validation once, at the end (compared below)
+        'train_cfg.val_interval': epochs + 1,  # scored below, through evaluate_checkpoint
         'param_scheduler.0.end': epochs,
         'default_hooks.checkpoint.interval': epochs,
         'default_hooks.logger.interval': 50,
@@ -60,14 +59,6 @@ def test_tiny_ce2p_ocnet_learns_on_synthetic_lip(synthetic_lip, tmp_path, one_th
     # learning is not just "everything is background": the person's main parts are found
     assert trained['IoU']['Upper-clothes'] > 10 + untrained['IoU']['Upper-clothes']
 
-    # `evaluate` agrees with MMSeg's own validation loop (no flip there). Not to the last digit: evaluate centres
-    # each image on the square canvas, MMSeg's loop runs the resized image alone. Measured at 20 epochs: 0.03
-    # apart; feeding the model BGR at test time (the bug fixed by honouring `bgr_to_rgb`) made it 0.49.
-    validation = [json.loads(line) for line in next(Path(work_dir).glob('*/vis_data/scalars.json')).open()
-                  if '"mIoU"' in line][-1]
-    plain = evaluate_checkpoint(str(DEMO_CONFIG), Path(work_dir) / f'epoch_{epochs}.pth', flip=False,
-                                data_root=synthetic_lip, device='cpu')
-    assert abs(plain['mIoU'] - validation['mIoU']) < 0.2, (plain['mIoU'], validation['mIoU'])
 
 
 def _background_only_miou(lip_root: Path) -> float:
