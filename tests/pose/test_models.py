@@ -147,6 +147,23 @@ def test_synthesize_transform_works_in_input_pixels():
     assert converted['coarse_keypoints_visible'][0].tolist() == [1.0] * 9 + [0.0] + [1.0] * 6
 
 
+def test_unseeded_synthesis_follows_the_global_seed_that_mmengine_sets():
+    """Training draws a new pose every call, yet a run seeded through ``randomness.seed`` is reproducible."""
+    def draws(global_seed):
+        np.random.seed(global_seed)
+        transform = SynthesizeCoarsePose()
+        return [transform(_affine_results(_standing_pose()))['transformed_coarse_keypoints'] for _ in range(3)]
+
+    state = np.random.get_state()
+    try:
+        first, again, other = draws(0), draws(0), draws(1)
+    finally:
+        np.random.set_state(state)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not np.array_equal(first[0], first[1])  # a new pose every call
+    assert not np.array_equal(first[0], other[0])
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # rendering, targets, loss
 # ---------------------------------------------------------------------------------------------------------------

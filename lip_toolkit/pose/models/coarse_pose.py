@@ -199,7 +199,9 @@ class SynthesizeCoarsePose(BaseTransform):
         metainfo (str): dataset metainfo file with the OKS ``sigmas`` and the flip pairs.
         candidates (int): candidate points sampled per anchor and error kind.
         seed (int, optional): make each sample's pose a function of ``seed`` and the sample's ``id`` (for
-            reproducible validation); by default every call draws anew (training).
+            reproducible validation); by default every call draws anew (training), from numpy's global random
+            state, which mmengine seeds (``randomness.seed``) per run and per dataloader worker, so a seeded
+            training run is reproducible.
     """
 
     def __init__(self, metainfo: str = LIP_POSE_METAINFO_FILE, candidates: int = 64, seed: Optional[int] = None):
@@ -209,7 +211,6 @@ class SynthesizeCoarsePose(BaseTransform):
         self.flip_indices = list(info['flip_indices'])
         self.candidates = candidates
         self.seed = seed
-        self.rng = np.random.default_rng()
 
     def transform(self, results: dict) -> dict:
         keypoints = results['transformed_keypoints'][0, :, :2]
@@ -223,9 +224,11 @@ class SynthesizeCoarsePose(BaseTransform):
         # the box's area in input pixels (the affine scales x by input_w / scale_w, y by input_h / scale_h)
         area = (bbox[2] - bbox[0]) * (bbox[3] - bbox[1]) * (input_w / scale[0]) * (input_h / scale[1])
         inside = ((keypoints >= 0) & (keypoints < [input_w, input_h])).all(axis=1)
-        rng = self.rng
         if self.seed is not None:
             rng = np.random.default_rng([self.seed, abs(int(results.get('id', results.get('img_id', 0)) or 0))])
+        else:
+            # A generator of its own, seeded from the global state (an unseeded one made seeded runs differ).
+            rng = np.random.default_rng(np.random.randint(0, 2 ** 31 - 1))
         coarse, coarse_visible, _ = synthesize_coarse_pose(
             keypoints, (visible > 0) & inside, max(area, 1.0), self.sigmas,
             results.get('flip_indices', self.flip_indices), rng, candidates=self.candidates)
