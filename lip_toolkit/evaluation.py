@@ -14,11 +14,13 @@ def parse_scales(scales, name: str = '--scales', source=None) -> Optional[tuple]
     if scales is None:
         return None
     if isinstance(scales, (int, float)):
-        scales = (scales,)
+        items = (scales,)
     elif isinstance(scales, str):
-        scales = [s for s in scales.split(',') if s.strip()]
+        items = [s for s in scales.split(',') if s.strip()]
+    else:
+        items = scales
     try:
-        values = tuple(float(s) for s in scales)
+        values = tuple(float(s) for s in items)
     except (TypeError, ValueError):
         raise LipToolkitError(f'{name} must be numbers, e.g. 0.75,1,1.25; got {scales!r}', source) from None
     if not values or any(v <= 0 for v in values):

@@ -22,6 +22,11 @@ def test_parse_scales_refuses_bad_values_in_one_line(given, message):
         parse_scales(given)
 
 
+def test_parse_scales_quotes_the_value_as_given():
+    with pytest.raises(LipToolkitError, match=r"got '0,1'$"):
+        parse_scales('0,1')
+
+
 def test_parse_scales_names_where_the_value_came_from(tmp_path):
     with pytest.raises(LipToolkitError) as info:
         parse_scales([0], 'member 2: scales', tmp_path / 'ensemble.py')
