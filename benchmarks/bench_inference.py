@@ -167,6 +167,8 @@ def host_parsing_same_canvas(config, checkpoint, data_root) -> float:
         pipeline.append(transform)
         if transform['type'] == 'Resize':
             pipeline.append(dict(type='Pad', size=(width, height), pad_val=dict(img=0, seg=255)))
+    if len(pipeline) == len(cfg.test_pipeline):  # no Resize to pad after: this side would not be the same work
+        raise RuntimeError(f'{config}: the test pipeline has no Resize step to pad after')
     cfg.test_pipeline = pipeline
     return host_parsing(cfg, checkpoint, data_root)
 
