@@ -40,6 +40,9 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 PY="$VENV/bin/python"
 PIP=("$PY" -m pip --disable-pip-version-check)
+# Every pip call below honours the same constraints, including the ones pip makes on a package's behalf
+# (torch asks for setuptools>=77.0.3: unconstrained, that pulls a setuptools without pkg_resources).
+export PIP_CONSTRAINT="$HERE/constraints.txt"
 
 STAMP="$VENV/.lip-toolkit-stamp"
 WANT="$STAMP_VERSION $("$PY" -c 'import sys; print(sys.version.split()[0])')"
