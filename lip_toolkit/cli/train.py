@@ -17,15 +17,18 @@ from ._common import cfg_options_option, launch_options, relaunch_if_requested
               help='Resume from this checkpoint file.')
 @click.option('--overwrite', is_flag=True,
               help='Start again in a work dir that holds an earlier training (its files are deleted).')
-@click.option('--amp', is_flag=True, help='Mixed-precision training (GPU only).')
+@click.option('--amp', is_flag=True, help='Mixed-precision training (GPU only; the full-size configs have it on).')
+@click.option('--no-gpu-speed', is_flag=True,
+              help='Turn off the GPU speed settings of the full-size configs: mixed precision, cuDNN benchmark, '
+                   'pinned memory (docs/gpu.md).')
 @click.option('--tensorboard', is_flag=True, help='Also log to TensorBoard (needs: pip install tensorboard).')
 @click.option('--auto-scale-lr', is_flag=True,
               help="Scale the learning rate with the total batch size (the config's auto_scale_lr).")
 @launch_options
 @cfg_options_option
 @click.pass_context
-def cli(ctx, config, work_dir, data_root, resume, resume_from, overwrite, amp, tensorboard, auto_scale_lr,
-        cfg_options, **launch):
+def cli(ctx, config, work_dir, data_root, resume, resume_from, overwrite, amp, no_gpu_speed, tensorboard,
+        auto_scale_lr, cfg_options, **launch):
     """Train CONFIG (a pose config with default_scope mmpose, or a parsing config with mmseg).
 
     A work dir that holds a training is trained into only with --resume (continue) or --overwrite (start again).
@@ -40,6 +43,7 @@ def cli(ctx, config, work_dir, data_root, resume, resume_from, overwrite, amp, t
       lip-toolkit train CONFIG --work-dir work_dirs/tiny --resume   # after Ctrl-C or a crash: continue
       lip-toolkit train CONFIG --work-dir work_dirs/tiny --overwrite   # start again from scratch
       lip-toolkit train CONFIG --gpus 8                       # 8 processes under torchrun on this node
+      lip-toolkit train CONFIG --no-gpu-speed                 # float32, no cuDNN autotuning (docs/gpu.md)
       lip-toolkit train CONFIG --gpus 8 --nnodes 2 --node-rank 0 --master-addr 10.0.0.1 --master-port 29500
       srun -n 16 lip-toolkit train CONFIG --launcher slurm
       lip-toolkit train CONFIG --cfg-options train_dataloader.batch_size=16 optim_wrapper.optimizer.lr=0.01
@@ -50,7 +54,8 @@ def cli(ctx, config, work_dir, data_root, resume, resume_from, overwrite, amp, t
     try:
         work = train(config, work_dir=work_dir, resume=resume_arg, overwrite=overwrite, amp=amp,
                      cfg_options=cfg_options, launcher=launch['launcher'], auto_scale_lr=auto_scale_lr,
-                     data_root=data_root, tensorboard=tensorboard, quiet=bool((ctx.obj or {}).get('quiet')))
+                     data_root=data_root, tensorboard=tensorboard, quiet=bool((ctx.obj or {}).get('quiet')),
+                     gpu_speed=not no_gpu_speed)
     except TrainingInterrupted as stop:
         if stop.main_process:
             click.echo(_interrupted_message(config, stop, launch), err=True)

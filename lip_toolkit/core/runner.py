@@ -273,11 +273,16 @@ def add_tensorboard(cfg) -> None:
 
 
 def merge_train_args(cfg, config_path, work_dir=None, resume=False, amp=False, launcher='none',
-                     auto_scale_lr=False, cfg_options=None, data_root=None, tensorboard=False):
+                     auto_scale_lr=False, cfg_options=None, data_root=None, tensorboard=False, gpu_speed=True):
     """Apply train flags to ``cfg`` in place and return it."""
     import torch
+    from .gpu_speed import apply_gpu_speed
     if cfg_options:
         check_cfg_options(cfg, cfg_options)  # before anything is changed, built or written
+    if amp and not gpu_speed:
+        raise LipToolkitError('--amp and --no-gpu-speed contradict each other (--no-gpu-speed turns mixed precision '
+                              'off)')
+    apply_gpu_speed(cfg, enabled=gpu_speed)
     if tensorboard:
         add_tensorboard(cfg)
     if data_root is not None:
@@ -390,7 +395,9 @@ def build_runner(cfg):
 
 RUN_RECORD = 'lip_toolkit_train.json'
 # What a work dir remembers of the training that started it, so that ``--resume`` needs no repeated options.
-RECORDED_OPTIONS = ('data_root', 'cfg_options', 'amp', 'auto_scale_lr', 'tensorboard')
+# Each with its default: a resume takes the recorded value of every option left at its default.
+RECORDED_OPTIONS = {'data_root': None, 'cfg_options': None, 'amp': False, 'auto_scale_lr': False,
+                    'tensorboard': False, 'gpu_speed': True}
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -486,11 +493,11 @@ def _prepare_work_dir(config, work_dir: Path, resume, overwrite: bool, options: 
         raise LipToolkitError(f'this work dir was started with {record["config"]}; resume it with that config',
                               work_dir)
     merged = dict(options)
-    for name in RECORDED_OPTIONS:
+    for name, default in RECORDED_OPTIONS.items():
         if name == 'cfg_options':
             merged[name] = {**(record.get(name) or {}), **(options.get(name) or {})} or None
-        elif not options.get(name):
-            merged[name] = record.get(name)
+        elif options.get(name, default) == default and name in record:
+            merged[name] = record[name]
     return merged
 
 
@@ -506,7 +513,7 @@ def _remove_new_entries(work_dir: Path, before: Optional[set]) -> None:
 
 
 def train(config, work_dir=None, resume=False, overwrite=False, amp=False, cfg_options=None, launcher='none',
-          auto_scale_lr=False, data_root=None, tensorboard=False, quiet=False) -> Path:
+          auto_scale_lr=False, data_root=None, tensorboard=False, quiet=False, gpu_speed=True) -> Path:
     """Train ``config`` and return its work dir (holding logs and checkpoints).
 
     The work dir rule (docs/distributed.md, "Interrupting and resuming"): a work dir that holds files is trained
@@ -529,12 +536,14 @@ def train(config, work_dir=None, resume=False, overwrite=False, amp=False, cfg_o
         data_root: LIP release folder for the config's LIP datasets (see :func:`set_lip_data_root`).
         tensorboard: also log to TensorBoard (needs the ``tensorboard`` package).
         quiet: nothing on the screen but errors, not even the progress lines (the log file keeps everything).
+        gpu_speed: keep the config's GPU speed settings (mixed precision, cudnn benchmark, pinned memory; inert on
+            a CPU); ``False`` turns them off (:func:`lip_toolkit.core.gpu_speed.apply_gpu_speed`, docs/gpu.md).
     """
     import shutil
     cfg = load_config(config)
     config_track(cfg, config)
     options = dict(data_root=data_root, cfg_options=cfg_options, amp=amp, auto_scale_lr=auto_scale_lr,
-                   tensorboard=tensorboard)
+                   tensorboard=tensorboard, gpu_speed=gpu_speed)
     if cfg_options:
         check_cfg_options(cfg, cfg_options)
     target = Path(work_dir) if work_dir is not None else Path(
