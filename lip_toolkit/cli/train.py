@@ -13,15 +13,18 @@ from ._common import cfg_options_option, launch_options, relaunch_if_requested
 @click.option('--resume', is_flag=True, help='Resume from the last checkpoint in the work dir.')
 @click.option('--resume-from', type=click.Path(dir_okay=False), default=None,
               help='Resume from this checkpoint file.')
-@click.option('--amp', is_flag=True, help='Mixed-precision training (GPU only).')
+@click.option('--amp', is_flag=True, help='Mixed-precision training (GPU only; the full-size configs have it on).')
+@click.option('--no-gpu-speed', is_flag=True,
+              help='Turn off the GPU speed settings of the full-size configs: mixed precision, cuDNN benchmark, '
+                   'pinned memory (docs/gpu.md).')
 @click.option('--tensorboard', is_flag=True, help='Also log to TensorBoard (needs: pip install tensorboard).')
 @click.option('--auto-scale-lr', is_flag=True,
               help="Scale the learning rate with the total batch size (the config's auto_scale_lr).")
 @launch_options
 @cfg_options_option
 @click.pass_context
-def cli(ctx, config, work_dir, data_root, resume, resume_from, amp, tensorboard, auto_scale_lr, cfg_options,
-        **launch):
+def cli(ctx, config, work_dir, data_root, resume, resume_from, amp, no_gpu_speed, tensorboard, auto_scale_lr,
+        cfg_options, **launch):
     """Train CONFIG (a pose config with default_scope mmpose, or a parsing config with mmseg).
 
     \b
@@ -30,6 +33,7 @@ def cli(ctx, config, work_dir, data_root, resume, resume_from, amp, tensorboard,
       lip-toolkit train configs/demo/pose_hrnet-tiny_lip-128x96.py --data-root data/synth --work-dir work_dirs/tiny
       lip-toolkit train CONFIG --resume                       # after a crash: continue from the last checkpoint
       lip-toolkit train CONFIG --gpus 8                       # 8 processes under torchrun on this node
+      lip-toolkit train CONFIG --no-gpu-speed                 # float32, no cuDNN autotuning (docs/gpu.md)
       lip-toolkit train CONFIG --gpus 8 --nnodes 2 --node-rank 0 --master-addr 10.0.0.1 --master-port 29500
       srun -n 16 lip-toolkit train CONFIG --launcher slurm
       lip-toolkit train CONFIG --cfg-options train_dataloader.batch_size=16 optim_wrapper.optimizer.lr=0.01
@@ -39,5 +43,6 @@ def cli(ctx, config, work_dir, data_root, resume, resume_from, amp, tensorboard,
     resume_arg = resume_from or resume
     work = train(config, work_dir=work_dir, resume=resume_arg, amp=amp, cfg_options=cfg_options,
                  launcher=launch['launcher'], auto_scale_lr=auto_scale_lr,
-                 data_root=data_root, tensorboard=tensorboard, quiet=bool((ctx.obj or {}).get('quiet')))
+                 data_root=data_root, tensorboard=tensorboard, quiet=bool((ctx.obj or {}).get('quiet')),
+                 gpu_speed=not no_gpu_speed)
     click.echo(f'training finished: logs and checkpoints in {work}')

@@ -123,9 +123,15 @@ def add_tensorboard(cfg) -> None:
 
 
 def merge_train_args(cfg, config_path, work_dir=None, resume=False, amp=False, launcher='none',
-                     auto_scale_lr=False, cfg_options=None, data_root=None, tensorboard=False, quiet=False):
+                     auto_scale_lr=False, cfg_options=None, data_root=None, tensorboard=False, quiet=False,
+                     gpu_speed=True):
     """Apply train flags to ``cfg`` in place and return it."""
     import torch
+    from .gpu_speed import apply_gpu_speed
+    if amp and not gpu_speed:
+        raise LipToolkitError('--amp and --no-gpu-speed contradict each other (--no-gpu-speed turns mixed precision '
+                              'off)')
+    apply_gpu_speed(cfg, enabled=gpu_speed)
     if tensorboard:
         add_tensorboard(cfg)
     if quiet:
@@ -232,7 +238,7 @@ def build_runner(cfg):
 
 
 def train(config, work_dir=None, resume=False, amp=False, cfg_options=None, launcher='none',
-          auto_scale_lr=False, data_root=None, tensorboard=False, quiet=False) -> Path:
+          auto_scale_lr=False, data_root=None, tensorboard=False, quiet=False, gpu_speed=True) -> Path:
     """Train ``config`` and return its work dir (holding logs and checkpoints).
 
     Args:
@@ -246,12 +252,14 @@ def train(config, work_dir=None, resume=False, amp=False, cfg_options=None, laun
         data_root: LIP release folder for the config's LIP datasets (see :func:`set_lip_data_root`).
         tensorboard: also log to TensorBoard (needs the ``tensorboard`` package).
         quiet: log warnings only on the console (the work dir's log file keeps everything).
+        gpu_speed: keep the config's GPU speed settings (mixed precision, cudnn benchmark, pinned memory; inert on
+            a CPU); ``False`` turns them off (:func:`lip_toolkit.core.gpu_speed.apply_gpu_speed`, docs/gpu.md).
     """
     cfg = load_config(config)
     config_track(cfg, config)
     merge_train_args(cfg, config, work_dir=work_dir, resume=resume, amp=amp, launcher=launcher,
                      auto_scale_lr=auto_scale_lr, cfg_options=cfg_options, data_root=data_root,
-                     tensorboard=tensorboard, quiet=quiet)
+                     tensorboard=tensorboard, quiet=quiet, gpu_speed=gpu_speed)
     with config_errors(config):
         runner = build_runner(cfg)
         runner.train()
