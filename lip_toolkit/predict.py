@@ -86,10 +86,10 @@ def _chunks(items: list, size: int) -> List[list]:
 class _PosePredictor:
     """Pose from one config + checkpoint, or from an ensemble file."""
 
-    def __init__(self, config, checkpoint, flip, device, cfg_options):
+    def __init__(self, config, checkpoint, flip, device, cfg_options, backend='pytorch'):
         from .pose.inference import PoseHeatmapPredictor
         self.predictor = PoseHeatmapPredictor.from_config(config, checkpoint, flip=flip, device=device,
-                                                          cfg_options=cfg_options)
+                                                          cfg_options=cfg_options, backend=backend)
         if self.predictor.is_posefix:
             raise LipToolkitError('a PoseFix config refines the joints of another model; predict with a pose '
                                   'estimator config (HRNet, MSPN)', getattr(config, 'filename', None))
@@ -100,11 +100,11 @@ class _PosePredictor:
 
 
 class _ParsingPredictor:
-    def __init__(self, config, checkpoint, flip, scales, device, cfg_options, batch_size):
+    def __init__(self, config, checkpoint, flip, scales, device, cfg_options, batch_size, backend='pytorch'):
         from .parsing.inference import ParsingLogitPredictor
         self.predictor = ParsingLogitPredictor.from_config(config, checkpoint, device=device,
                                                            cfg_options=cfg_options, flip=flip, scales=scales,
-                                                           batch_size=batch_size)
+                                                           batch_size=batch_size, backend=backend)
 
     def __call__(self, images):
         return [logits.argmax(axis=0).astype(np.uint8) for logits in self.predictor(images)]
@@ -240,7 +240,7 @@ def _without_host_warnings(func):
 def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=None, device: Optional[str] = None,
             flip: Optional[bool] = None, scales: Optional[Sequence[float]] = None, batch_size: int = 4,
             overlays: bool = True, cfg_options: Optional[dict] = None, on_error: str = 'stop',
-            kpt_thr: float = DEFAULT_KPT_THR) -> dict:
+            kpt_thr: float = DEFAULT_KPT_THR, backend: str = 'pytorch') -> dict:
     """Predict every image of ``inputs`` with a pose or parsing model and write the results to ``out_dir``.
 
     Args:
@@ -262,6 +262,8 @@ def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=No
             header is bad), or ``'skip'`` it and list it in the result.
         kpt_thr: pose overlays leave out joints whose confidence is below this, with their limbs (the JSON and
             CSV keep every joint and its score).
+        backend: ``'pytorch'``, or ``'onnxruntime'`` with ``checkpoint`` a ``.onnx`` file from ``lip-toolkit export``
+            (same test-time geometry, flip and scales; single models only).
 
     Returns:
         ``{'track', 'num_images' (predicted), 'out_dir', 'csv' (pose), 'files': [per-image outputs],
@@ -275,6 +277,8 @@ def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=No
     from .core.io import atomic_write
     from .core.progress import info, progress
 
+    if ensemble is not None and backend != 'pytorch':
+        raise LipToolkitError('--backend onnxruntime runs one exported model (CONFIG MODEL.onnx), not an ensemble')
     if ensemble is not None and (config is not None or checkpoint is not None):
         raise LipToolkitError('give either CONFIG and CHECKPOINT or an ensemble file, not both')
     if ensemble is None and (config is None or checkpoint is None):
@@ -314,10 +318,10 @@ def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=No
         if track == 'pose':
             if scales is not None:
                 raise LipToolkitError('--scales applies to parsing models only')
-            model = _PosePredictor(cfg, checkpoint, True if flip is None else flip, device, None)
+            model = _PosePredictor(cfg, checkpoint, True if flip is None else flip, device, None, backend)
         else:
             model = _ParsingPredictor(cfg, checkpoint, bool(flip), tuple(scales or (1.0,)), device, None,
-                                      batch_size)
+                                      batch_size, backend)
     info(f'{track} model {source}: {len(paths)} image(s) -> {out_dir}')
 
     names, all_keypoints, files = [], [], []
