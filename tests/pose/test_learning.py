@@ -17,13 +17,18 @@ POSEFIX = 'configs/demo/pose_posefix-tiny_lip-128x96.py'
 
 
 def _train(config, data_root, work_dir, epochs, validate_at_end=False):
+    from mmengine.config import Config
+
     from lip_toolkit.core.runner import train
     options = {
         'train_cfg.max_epochs': epochs, 'train_cfg.val_interval': epochs if validate_at_end else 10 * epochs,
         'default_hooks.checkpoint.interval': epochs, 'default_hooks.logger.interval': 50,
-        'param_scheduler.1.end': epochs, 'param_scheduler.1.milestones': [int(0.8 * epochs)],
         'randomness': dict(seed=0),
     }
+    # A step schedule is fitted to the shorter run; a schedule without `end` (cosine) follows max_epochs itself.
+    decay = Config.fromfile(config).param_scheduler[1]
+    if 'milestones' in decay:
+        options.update({'param_scheduler.1.end': epochs, 'param_scheduler.1.milestones': [int(0.8 * epochs)]})
     if not validate_at_end:
         options.update({'val_cfg': None, 'val_dataloader': None, 'val_evaluator': None})
     out = train(config, work_dir=work_dir, data_root=data_root, cfg_options=options)
