@@ -235,4 +235,4 @@ def test_cli_commands(tmp_path, capsys):
     assert '2 persons lower than the minimum height left out' in capsys.readouterr().out
     assert main(['data', 'cihp', str(tmp_path / 'cihp'), str(tmp_path / 'b')]) == 1
     err = capsys.readouterr().err.strip()
-    assert err.count('\n') == 0 and 'output exists' in err
+    assert err.count('\n') == 0 and 'add --overwrite to replace it' in err
