@@ -422,6 +422,44 @@ def test_checkpoint_of_another_model_strict_one_line(tmp_path):
            'head.bias (20,) vs (3,))' in message
 
 
+def _only_missing(weights):
+    del weights['bn.running_mean']
+    return 'missing', r'1 weights missing \(bn\.running_mean\)'
+
+
+def _only_unexpected(weights):
+    weights['extra.weight'] = torch.zeros(1)
+    return 'unexpected', r'1 unexpected \(extra\.weight\)'
+
+
+def _only_wrong_shape(weights):
+    weights['head.bias'] = torch.zeros(20)
+    return 'another shape', r'1 with another shape \(checkpoint vs model: head\.bias \(20,\) vs \(3,\)\)'
+
+
+@pytest.mark.parametrize('difference', [_only_missing, _only_unexpected, _only_wrong_shape],
+                         ids=['missing-only', 'extra-only', 'wrong-shape-only'])
+def test_strict_refuses_each_kind_of_difference_alone(tmp_path, difference):
+    """One kind of difference, nothing else: strict loading refuses it in one line naming only that kind, and
+    the model keeps its weights (mmengine's own loader would skip such a tensor with a warning)."""
+    weights = TwoLayer().state_dict()
+    for value in weights.values():
+        if value.is_floating_point():
+            value.fill_(0.25)
+    kind, pattern = difference(weights)
+    path = tmp_path / f'{kind}.pth'
+    torch.save({'state_dict': weights}, path)
+    target = TwoLayer()
+    before = {key: value.clone() for key, value in target.state_dict().items()}
+    with pytest.raises(LipToolkitError) as error:
+        load_checkpoint(target, path, strict=True)
+    message = str(error.value)
+    assert message.startswith(f'{path}: checkpoint does not fit the model TwoLayer: ') and '\n' not in message
+    assert re.search(pattern, message)
+    assert [other for other in ('missing', 'unexpected', 'another shape') if other in message] == [kind]
+    assert all(torch.equal(value, before[key]) for key, value in target.state_dict().items())
+
+
 def test_non_strict_loads_what_fits_but_refuses_nothing_in_common(tmp_path):
     source = TwoLayer(classes=20)
     nn.init.constant_(source.conv.weight, 0.5)
