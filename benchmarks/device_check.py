@@ -213,7 +213,8 @@ def train_ours(name, config, options, args, gpu_speed=True, suffix=''):
     work_dir = Path(args.work) / f'train_{name}{suffix}'
     cfg = training_config(config, options, args.data, work_dir, args.iters, args.train_images,
                           batch_size=args.batch_size, workers=args.workers)
-    merge_train_args(cfg, config, work_dir=work_dir, data_root=args.data, quiet=True, gpu_speed=gpu_speed)
+    merge_train_args(cfg, config, work_dir=work_dir, data_root=args.data, gpu_speed=gpu_speed)
+    cfg.log_level = 'WARNING'
     runner = build_runner(cfg)
     runner.train()
     (checkpoint,) = work_dir.glob('epoch_1.pth')
