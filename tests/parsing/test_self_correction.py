@@ -28,7 +28,7 @@ init_default_scope('mmseg')
 pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
 SCHP_CONFIG = CONFIGS_DIR / 'parsing' / 'schp' / 'schp_ce2p_r101-d16_3xb16-150e_lip-473x473.py'
-TINY_UNET = CONFIGS_DIR / 'parsing' / 'schp' / 'fcn_unet-tiny_40e_synthetic-64x64.py'
+TINY_UNET = CONFIGS_DIR / 'parsing' / 'schp' / 'fcn_unet-tiny_75e_synthetic-64x64.py'
 
 
 def schp_lr(epoch, lr=7e-3, total=150, start_cyclical=100, cycle=10, warmup=10):
