@@ -1,7 +1,7 @@
 """``lip-toolkit convert REFERENCE SRC DST``: a reference system's released weights as a toolkit checkpoint."""
 import click
 
-from ._common import cfg_options_option
+from ._common import cfg_options_option, check_outputs, overwrite_option
 
 from ..convert import REFERENCES, VARIANT_NAMES  # cheap: no torch until a conversion runs
 
@@ -18,7 +18,8 @@ from ..convert import REFERENCES, VARIANT_NAMES  # cheap: no torch until a conve
                    'bn = pytorch-v1.1 file (BatchNorm). Default: told by the file (num_batches_tracked); '
                    'required where the file does not tell.')
 @cfg_options_option
-def cli(reference, src, dst, config, variant, cfg_options):
+@overwrite_option
+def cli(reference, src, dst, config, variant, cfg_options, overwrite):
     """Convert a reference system's checkpoint SRC into a toolkit checkpoint DST.
 
     \b
@@ -41,6 +42,7 @@ def cli(reference, src, dst, config, variant, cfg_options):
       lip-toolkit convert ce2p LIP_epoch_149.pth ce2p_lip.pth
       lip-toolkit convert mmpose hrnet_w32_mpii_256x256-6c4f923f_20200812.pth hrnet_mpii.pth
     """
+    check_outputs(overwrite, dst)
     from ..convert import convert
     result = convert(reference, src, dst, config=config, cfg_options=cfg_options, variant=variant)
     filled = f", {result['filled']} BN counters set to 0" if result['filled'] else ''

@@ -344,9 +344,15 @@ def convert_checkpoint(spec: ReferenceSpec, src, dst, config=None, cfg_options: 
     if dst.exists() and src.exists() and dst.resolve() == src.resolve():
         raise LipToolkitError('the converted checkpoint would overwrite its source; choose another DST', dst)
     config = str(config or spec.default_config)
+    from ..core.runner import config_track, load_config
+    cfg = load_config(config, cfg_options)
+    wanted, given = config_track(load_config(spec.default_config)), config_track(cfg, config)
+    if given != wanted:  # said in one line, not as hundreds of unmatched keys
+        raise LipToolkitError(f'{spec.name} is a {wanted} checkpoint, but --config builds a {given} model; give '
+                              f'it a {wanted} config (default: {spec.default_config})', config)
     source = read_reference_state_dict(src)
     variant = resolve_variant(spec, strip_prefixes(source, spec.strip_prefixes), variant, src)
-    model = build_target_model(config, cfg_options)
+    model = build_target_model(cfg)
     converted, filled = apply_spec(source, spec, target_shapes_of(model), path=src, variant=variant)
     # The same strict load every toolkit command does: the file is known to fit before it exists.
     model.load_state_dict(converted, strict=True)

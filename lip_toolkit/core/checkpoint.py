@@ -31,7 +31,7 @@ import re
 import zipfile
 from collections import Counter, OrderedDict
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -280,6 +280,29 @@ def _mismatch_line(model, mismatch: Dict[str, list]) -> str:
     return f'checkpoint does not fit the model {type(model).__name__}: ' + '; '.join(parts)
 
 
+#: What tells the two hosts' models apart by their weights: an MMSeg segmentor has a ``decode_head``, an MMPose
+#: estimator a ``head`` (and no ``decode_head``).
+TRACK_BY_WEIGHT_PREFIX = (('decode_head.', 'parsing'), ('head.', 'pose'))
+
+
+def weights_track(keys) -> Optional[str]:
+    """'parsing' or 'pose' for a state dict's keys (see :data:`TRACK_BY_WEIGHT_PREFIX`), None when neither."""
+    keys = list(keys)
+    for prefix, track in TRACK_BY_WEIGHT_PREFIX:
+        if any(key.startswith(prefix) for key in keys):
+            return track
+    return None
+
+
+def _wrong_track_line(model, state_dict) -> Optional[str]:
+    """One line for a checkpoint of the other track (instead of hundreds of missing/unexpected weights)."""
+    found, wanted = weights_track(state_dict), weights_track(model.state_dict())
+    if found is None or wanted is None or found == wanted:
+        return None
+    return (f'this is a {found} checkpoint, but the config builds a {wanted} model ({type(model).__name__}); '
+            f'give it a {found} config')
+
+
 def load_checkpoint(model: torch.nn.Module, path, map_location='cpu', strict: bool = True,
                     revise_keys: Sequence[Tuple[str, str]] = DEFAULT_REVISE_KEYS, logger=None) -> dict:
     """Load a checkpoint's weights into ``model`` through :func:`safe_load`.
@@ -310,6 +333,9 @@ def load_checkpoint(model: torch.nn.Module, path, map_location='cpu', strict: bo
     if is_model_wrapper(model):
         model = model.module
     mismatch = state_dict_mismatch(model, state_dict)
+    wrong_track = _wrong_track_line(model, state_dict) if any(mismatch.values()) else None
+    if wrong_track:
+        raise LipToolkitError(wrong_track, path)
     if strict and any(mismatch.values()):
         raise LipToolkitError(_mismatch_line(model, mismatch), path)
     if not strict and len(mismatch['missing']) == len(model.state_dict()) and model.state_dict():

@@ -713,3 +713,45 @@ def test_host_test_scripts_load_what_the_toolkit_trains(track, synthetic_lip, tm
         log = next(resumed.glob('*/*.log')).read_text()
         assert 'resumed epoch: 1, iter: 2' in log and 'is different from the current' not in log
         assert (resumed / 'epoch_2.pth').is_file()
+
+
+POSE_TINY_CONFIG = 'demo/pose_hrnet-tiny_lip-128x96.py'
+PARSING_TINY_CONFIG = 'demo/parsing_ce2p-aspoc_r18-tiny_30e_synthetic-96x96.py'
+
+
+@pytest.fixture(scope='module')
+def both_tracks(tmp_path_factory):
+    """The tiny pose and parsing demo models, each with its weights saved as a checkpoint."""
+    from lip_toolkit.convert.common import build_target_model
+    folder = tmp_path_factory.mktemp('tracks')
+    models, files = {}, {}
+    for track, config in (('pose', POSE_TINY_CONFIG), ('parsing', PARSING_TINY_CONFIG)):
+        models[track] = build_target_model(config)
+        files[track] = folder / f'{track}.pth'
+        torch.save({'state_dict': models[track].state_dict()}, files[track])
+    return models, files
+
+
+@pytest.mark.parametrize('found, wanted', [('parsing', 'pose'), ('pose', 'parsing')])
+def test_checkpoint_of_the_other_track_says_so_in_one_line(both_tracks, found, wanted):
+    models, files = both_tracks
+    with pytest.raises(LipToolkitError) as error:
+        load_checkpoint(models[wanted], files[found], strict=True)
+    model_name = type(models[wanted]).__name__
+    assert str(error.value) == (f'{files[found]}: this is a {found} checkpoint, but the config builds a {wanted} '
+                                f'model ({model_name}); give it a {found} config')
+    load_checkpoint(models[found], files[found], strict=True)  # its own track loads
+
+
+def test_commands_name_the_track_of_a_wrong_checkpoint(both_tracks, synthetic_lip, tmp_path, capsys):
+    from lip_toolkit.cli import main
+    _, files = both_tracks
+    images = str(synthetic_lip / 'Testing_images/testing_images')
+    assert main(['predict', POSE_TINY_CONFIG, str(files['parsing']), images, '--out', str(tmp_path / 'p')]) == 1
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and 'this is a parsing checkpoint, but the config builds a pose model' in err
+    assert main(['convert', 'schp', str(files['parsing']), str(tmp_path / 'schp.pth'),
+                 '--config', POSE_TINY_CONFIG]) == 1
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and 'schp is a parsing checkpoint, but --config builds a pose model' in err
+    assert not (tmp_path / 'schp.pth').exists() and not (tmp_path / 'p').exists()

@@ -94,7 +94,7 @@ def test_tiny_configs_train_on_cpu_with_the_full_size_settings(config, gpu_speed
     cfg.train_dataloader.pin_memory = True
     options = {'train_cfg.max_epochs': 1, 'default_hooks.checkpoint.interval': 1, 'val_cfg': None,
                'val_dataloader': None, 'val_evaluator': None, 'train_dataloader.dataset.indices': 16}
-    merge_train_args(cfg, config, work_dir=tmp_path, data_root=synthetic_lip, cfg_options=options, quiet=True,
+    merge_train_args(cfg, config, work_dir=tmp_path, data_root=synthetic_lip, cfg_options=options,
                      gpu_speed=gpu_speed_on)
     runner = build_runner(cfg)
     runner.train()
