@@ -51,7 +51,8 @@ def browse_dataset(config, out_dir, num: int = 10, phase: str = 'train', data_ro
 
     Args:
         config: config path (or a path under ``configs/``).
-        out_dir: folder for ``<index>_<image name>.png`` pictures.
+        out_dir: folder for ``<index>_<image name>.png`` pictures (built aside and swapped in complete; the
+            command refuses a non-empty one without ``--overwrite``).
         num: how many samples.
         phase: ``'train'`` (the augmented training pipeline), ``'val'`` or ``'test'``.
         data_root: LIP release folder for the config's LIP datasets (as ``train --data-root``).
@@ -66,10 +67,10 @@ def browse_dataset(config, out_dir, num: int = 10, phase: str = 'train', data_ro
     import torch
     from mmengine.registry import init_default_scope
 
-    from ..core.image_io import write_image
     from ..core.progress import progress
     from ..core.runner import config_track, load_config, set_lip_data_root
     from ..registration import register_all_modules
+    from ..visualization.batch import picture_folder
     if phase not in ('train', 'val', 'test'):
         raise LipToolkitError(f"phase must be 'train', 'val' or 'test', got {phase!r}")
     if num < 1:
@@ -101,11 +102,10 @@ def browse_dataset(config, out_dir, num: int = 10, phase: str = 'train', data_ro
     if len(dataset) == 0:
         raise LipToolkitError(f'the {phase} dataset is empty', config)
     draw = _pose_picture if track == 'pose' else _parsing_picture
-    out_dir = Path(out_dir)
-    written = []
     count = min(num, len(dataset))
-    for index in progress(range(count), total=count, desc=f'browse {phase}', unit='img'):
-        sample = dataset[index]
-        name = Path(str(sample['data_samples'].metainfo.get('img_path', f'{index}'))).stem
-        written.append(write_image(out_dir / f'{index:04d}_{name}.png', draw(sample)))
+    with picture_folder(out_dir) as (write, written):  # built aside, replaces out_dir once complete
+        for index in progress(range(count), total=count, desc=f'browse {phase}', unit='img'):
+            sample = dataset[index]
+            name = Path(str(sample['data_samples'].metainfo.get('img_path', f'{index}'))).stem
+            write(f'{index:04d}_{name}.png', draw(sample))
     return written

@@ -5,7 +5,7 @@ of the weights (only ``--resume`` needs them), and ``data_preprocessor.*`` buffe
 the config). What stays: ``state_dict`` and ``meta`` (config text, dataset metainfo, epoch, seed). The file is
 named ``<OUT stem>-<first 8 hex digits of its sha256>.pth``, as MMPose's and MMSeg's script name it (MMPose also
 appends the date; the hash alone identifies the file). Like every checkpoint the toolkit writes, it loads with a
-plain ``torch.load(path, weights_only=True)``.
+plain weights-only ``torch.load`` (no allow-list).
 """
 import hashlib
 import io
@@ -25,12 +25,13 @@ def published_name(out, data: bytes) -> Path:
     return out.with_name(f'{stem}-{hashlib.sha256(data).hexdigest()[:8]}.pth')
 
 
-def publish_model(in_file, out_file) -> Tuple[Path, dict]:
+def publish_model(in_file, out_file, overwrite: bool = False) -> Tuple[Path, dict]:
     """Write the release version of checkpoint ``in_file``; return its path and what was removed.
 
     Args:
         in_file: a training checkpoint (read with the toolkit's safe loader).
         out_file: the name to publish under; the sha256 prefix is added before ``.pth``.
+        overwrite: replace a file of the final name (the same hash: the same bytes, in all likelihood).
 
     Returns:
         ``(path written, {'removed': [top-level keys], 'removed_weights': [state_dict keys], 'size_in',
@@ -42,7 +43,7 @@ def publish_model(in_file, out_file) -> Tuple[Path, dict]:
     import torch
 
     from ..core.checkpoint import make_plain, safe_load
-    from ..core.io import atomic_write
+    from ..core.io import atomic_write, check_output
     in_file = Path(in_file)
     checkpoint = safe_load(in_file)
     state_dict = checkpoint.get('state_dict')
@@ -61,6 +62,7 @@ def publish_model(in_file, out_file) -> Tuple[Path, dict]:
     torch.save(checkpoint, buffer)
     data = buffer.getvalue()
     target = published_name(out_file, data)
+    check_output(target, overwrite)
     with atomic_write(target, 'wb') as handle:
         handle.write(data)
     return target, dict(removed=removed, removed_weights=removed_weights, size_in=in_file.stat().st_size,
