@@ -377,14 +377,20 @@ def install_mmengine_checkpoint_loader() -> None:
 
     mmengine's ``Runner.resume``, ``Runner.load_checkpoint`` (``load_from``), ``mmengine.runner.load_checkpoint``
     and ``init_cfg=dict(type='Pretrained')`` all read files through ``CheckpointLoader``; its handler for plain
-    paths (prefix ``''``) is replaced by ours. Remote schemes keep mmengine's loaders (torch's default is
-    ``weights_only=True``) but refuse to run when ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` would switch that off.
+    paths (prefix ``''``) is replaced by ours. Published names and URLs (``open-mmlab://``, ``torchvision://``,
+    ``mmcls://``, ``http(s)://``) are downloaded into torch's hub cache and read by :func:`safe_load` too
+    (:mod:`lip_toolkit.core.pretrained`: mmengine's own loader for them unpickles with ``weights_only=False``).
+    Other remote schemes keep mmengine's loaders but refuse to run when ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``
+    would switch weights-only loading off.
     """
     from mmengine.runner.checkpoint import CheckpointLoader
+
+    from .pretrained import PUBLISHED_PREFIXES, load_from_published
     for prefix, loader in list(CheckpointLoader._schemes.items()):
         if prefix != '':
             CheckpointLoader._schemes[prefix] = _refuse_when_unsafe_env(loader)
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local_safe, force=True)
+    CheckpointLoader.register_scheme(prefixes=list(PUBLISHED_PREFIXES), loader=load_from_published, force=True)
 
 
 def _plain_history(buffer: HistoryBuffer) -> dict:

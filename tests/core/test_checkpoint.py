@@ -302,11 +302,15 @@ def test_remote_loaders_refuse_when_env_disables_weights_only(monkeypatch):
     install_mmengine_checkpoint_loader()
     install_mmengine_checkpoint_loader()  # idempotent: no double wrapping
     assert CheckpointLoader._schemes[''] is ckpt.load_from_local_safe
-    https = CheckpointLoader._schemes['https://']
-    assert https._lip_toolkit_guarded and not getattr(https.__wrapped__, '_lip_toolkit_guarded', False)
+    # published names and URLs are downloaded and read by safe_load (tests/core/test_pretrained.py)
+    from lip_toolkit.core.pretrained import load_from_published
+    assert all(CheckpointLoader._schemes[prefix] is load_from_published
+               for prefix in ('https://', 'http://', 'open-mmlab://', 'torchvision://', 'mmcls://'))
+    pavi = CheckpointLoader._schemes['pavi://']
+    assert pavi._lip_toolkit_guarded and not getattr(pavi.__wrapped__, '_lip_toolkit_guarded', False)
     monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
     with pytest.raises(LipToolkitError, match='TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'):
-        CheckpointLoader.load_checkpoint('https://example.invalid/model.pth')
+        CheckpointLoader.load_checkpoint('pavi://example/model.pth')
 
 
 # ---------------------------------------------------------------------------------------------------------------
