@@ -40,7 +40,7 @@ MMCV_RUNTIME_PACKAGES=(mmengine addict yapf packaging pyyaml)
 MM_PACKAGES=(mmengine mmdet mmsegmentation)
 MMPOSE_REAL_DEPS=(json_tricks munkres scipy xtcocotools matplotlib pillow tqdm ftfy regex
                   prettytable shapely terminaltables pycocotools)
-TEST_DEPS=(pytest pytest-timeout)
+TEST_DEPS=(pytest pytest-timeout onnx onnxruntime)
 # What --current-env must leave exactly as the user has it (their builds, often for their CUDA).
 USER_OWNED=(torch torchvision mmcv numpy opencv-python opencv-python-headless)
 

@@ -37,9 +37,11 @@ test_dataloader = val_dataloader
 
 max_epochs = 30
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=0.01, weight_decay=0.0001))
+# No `end`: mmengine ends the schedule at train_cfg.max_epochs, so a shorter run (the demo's, a test's
+# --cfg-options train_cfg.max_epochs=N) still decays its learning rate to 0 (with end=30 the demo's 8 epochs
+# ended at three quarters of the initial rate).
 param_scheduler = [
-    dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=max_epochs, by_epoch=True,
-         convert_to_iter_based=True)
+    dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, by_epoch=True, convert_to_iter_based=True)
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
 val_cfg = dict(type='ValLoop')
@@ -48,6 +50,6 @@ env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork', opencv
                dist_cfg=dict(backend='gloo'))
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
-    checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=max_epochs, max_keep_ckpts=1, save_best=None),
+    checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=5, max_keep_ckpts=1, save_best=None),
     visualization=dict(type='SegVisualizationHook', draw=False))
 randomness = dict(seed=0)

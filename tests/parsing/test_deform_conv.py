@@ -89,3 +89,20 @@ def test_built_through_mmcv_conv_registry_from_mmseg_scope():
 def test_bad_groups_is_a_clear_error():
     with pytest.raises(ValueError, match='deform_groups'):
         ModulatedDeformConv2dTV(6, 6, 3, deform_groups=4)
+
+
+def test_runs_under_mixed_precision_in_float32():
+    """Under autocast (bfloat16 here, on CPU) the deformable op itself runs in float32, as torchvision's CUDA
+    autocast rule runs it; the output comes back in the input's type and matches float32 to bfloat16 rounding."""
+    torch.manual_seed(0)
+    layer = ModulatedDeformConv2dTV(8, 8, 3, padding=1, bias=True)
+    with torch.no_grad():
+        layer.conv_offset.weight.uniform_(-0.3, 0.3)
+    x = torch.randn(2, 8, 12, 12)
+    expected = layer(x)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        low = layer(x.bfloat16())
+    assert low.dtype is torch.bfloat16
+    torch.testing.assert_close(low.float(), expected, rtol=0.05, atol=0.05)
+    low.float().sum().backward()
+    assert torch.isfinite(layer.weight.grad).all() and layer.conv_offset.weight.grad.abs().sum() > 0

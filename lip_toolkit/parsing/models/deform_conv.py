@@ -79,11 +79,15 @@ class ModulatedDeformConv2dTV(nn.Module):
         n_offsets = offset_and_mask.shape[1] // 3 * 2
         offset = offset_and_mask[:, :n_offsets]
         mask = torch.sigmoid(offset_and_mask[:, n_offsets:])
-        # torchvision's op takes one dtype (under autocast it casts to float32 itself): all follow x
-        dtype = x.dtype
-        bias = None if self.bias is None else self.bias.to(dtype)
-        return deform_conv2d(x, offset.to(dtype), self.weight.to(dtype), bias, stride=self.stride,
-                             padding=self.padding, dilation=self.dilation, mask=mask.to(dtype))
+        # Mixed precision: torchvision's CPU kernel has no bfloat16/float16 version and no autocast rule (its CUDA
+        # autocast rule runs the op in float32): run it in float32 here on every device, output in x's type.
+        op_dtype = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+        bias = None if self.bias is None else self.bias.to(op_dtype)
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            out = deform_conv2d(x.to(op_dtype), offset.to(op_dtype), self.weight.to(op_dtype), bias,
+                                stride=self.stride, padding=self.padding, dilation=self.dilation,
+                                mask=mask.to(op_dtype))
+        return out.to(x.dtype)
 
     def extra_repr(self) -> str:
         return (f'{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, '
