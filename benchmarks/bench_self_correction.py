@@ -19,7 +19,7 @@ and the gain per class; ``--min-gain`` makes it exit 1 when the mean gain is bel
 same training on clean labels, ``--ablation`` self-correction with hard labels, ``--diagnose`` how well each
 final model fits its training images.
 
-Run (from the repository root; about 12 CPU-minutes at the default size, parallel with ``--jobs``):
+Run (from the repository root; about 25 CPU-minutes at the default size, parallel with ``--jobs``):
     python benchmarks/bench_self_correction.py --jobs 6
     python benchmarks/bench_self_correction.py --train 16 --val 8 --seeds 0 --epochs 2 --start-epoch 1 \
         --cycle-epochs 1                                                               # a smoke run

@@ -1,10 +1,8 @@
-"""benchmarks/bench_self_correction.py: the label noise it draws is the noise it describes (default suite), and
-(slow) the measured gain of self-correction under that noise is still there."""
+"""benchmarks/bench_self_correction.py: the label noise it draws is the noise it describes."""
 import importlib.util
 import sys
 
 import numpy as np
-import pytest
 
 from lip_toolkit.core.paths import REPO_ROOT
 
@@ -65,14 +63,3 @@ def test_left_right_swap_exchanges_every_pair():
     swapped = bench.swap_left_right(label)
     assert (swapped[label == 14] == 15).all() and (swapped[label == 15] == 14).all()
     assert (swapped[label == 18] == 19).all() and (swapped[label == 5] == 5).all()
-
-
-@pytest.mark.slow
-def test_self_correction_gain_under_label_noise_is_still_there(tmp_path):
-    # The documented run (docs/self_correction.md): 3 seeds, 150 epochs of the tiny UNet, cycles from epoch 100.
-    # It fails when the mean gain falls under MIN_GAIN (half the gain measured when it was written).
-    status = _bench().main(['--out', str(tmp_path), '--jobs', '3', '--min-gain', str(MIN_GAIN)])
-    assert status == 0
-
-
-MIN_GAIN = None  # set from the measured gain below
