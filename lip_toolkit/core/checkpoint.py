@@ -377,14 +377,20 @@ def install_mmengine_checkpoint_loader() -> None:
 
     mmengine's ``Runner.resume``, ``Runner.load_checkpoint`` (``load_from``), ``mmengine.runner.load_checkpoint``
     and ``init_cfg=dict(type='Pretrained')`` all read files through ``CheckpointLoader``; its handler for plain
-    paths (prefix ``''``) is replaced by ours. Remote schemes keep mmengine's loaders (torch's default is
-    ``weights_only=True``) but refuse to run when ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` would switch that off.
+    paths (prefix ``''``) is replaced by ours. Published names and URLs (``open-mmlab://``, ``torchvision://``,
+    ``mmcls://``, ``http(s)://``) are downloaded into torch's hub cache and read by :func:`safe_load` too
+    (:mod:`lip_toolkit.core.pretrained`: mmengine's own loader for them unpickles with ``weights_only=False``).
+    Other remote schemes keep mmengine's loaders but refuse to run when ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``
+    would switch weights-only loading off.
     """
     from mmengine.runner.checkpoint import CheckpointLoader
+
+    from .pretrained import PUBLISHED_PREFIXES, load_from_published
     for prefix, loader in list(CheckpointLoader._schemes.items()):
         if prefix != '':
             CheckpointLoader._schemes[prefix] = _refuse_when_unsafe_env(loader)
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local_safe, force=True)
+    CheckpointLoader.register_scheme(prefixes=list(PUBLISHED_PREFIXES), loader=load_from_published, force=True)
 
 
 def _plain_history(buffer: HistoryBuffer) -> dict:
@@ -420,6 +426,22 @@ def to_plain_data(value, record: list, path: Tuple = ()):
             return value
         return type(value)(items)
     return value
+
+
+def make_plain(checkpoint: dict) -> dict:
+    """Turn, in place, everything but ``state_dict`` into plain data with :func:`to_plain_data`, recording in
+    ``meta['lip_toolkit_numpy']`` where numpy values were, so that :func:`safe_load` restores them. The one
+    conversion every checkpoint the toolkit writes goes through (training saves, ``publish-model``)."""
+    record: list = []
+    for key in list(checkpoint):
+        if key != 'state_dict':  # the weights are tensors already (and keep their _metadata)
+            checkpoint[key] = to_plain_data(checkpoint[key], record, (key, ))
+    if record:
+        meta = checkpoint.get('meta')
+        if not isinstance(meta, dict):
+            meta = checkpoint['meta'] = {} if meta is None else {'meta': meta}
+        meta[NUMPY_RECORD_KEY] = [(list(path), kind, dtype) for path, kind, dtype in record]
+    return checkpoint
 
 
 def restore_numpy(checkpoint: dict, record) -> dict:
@@ -482,12 +504,7 @@ class SafeCheckpointHook(Hook):
     priority = 'LOWEST'
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        record: list = []
-        for key in list(checkpoint):
-            if key != 'state_dict':  # the weights are tensors already (and keep their _metadata)
-                checkpoint[key] = to_plain_data(checkpoint[key], record, (key, ))
-        if record and isinstance(checkpoint.get('meta'), dict):
-            checkpoint['meta'][NUMPY_RECORD_KEY] = [(list(path), kind, dtype) for path, kind, dtype in record]
+        make_plain(checkpoint)
         problems = unloadable_entries({k: v for k, v in checkpoint.items() if k != 'state_dict'})
         if problems:
             runner.logger.warning(

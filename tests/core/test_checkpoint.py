@@ -302,11 +302,15 @@ def test_remote_loaders_refuse_when_env_disables_weights_only(monkeypatch):
     install_mmengine_checkpoint_loader()
     install_mmengine_checkpoint_loader()  # idempotent: no double wrapping
     assert CheckpointLoader._schemes[''] is ckpt.load_from_local_safe
-    https = CheckpointLoader._schemes['https://']
-    assert https._lip_toolkit_guarded and not getattr(https.__wrapped__, '_lip_toolkit_guarded', False)
+    # published names and URLs are downloaded and read by safe_load (tests/core/test_pretrained.py)
+    from lip_toolkit.core.pretrained import load_from_published
+    assert all(CheckpointLoader._schemes[prefix] is load_from_published
+               for prefix in ('https://', 'http://', 'open-mmlab://', 'torchvision://', 'mmcls://'))
+    pavi = CheckpointLoader._schemes['pavi://']
+    assert pavi._lip_toolkit_guarded and not getattr(pavi.__wrapped__, '_lip_toolkit_guarded', False)
     monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
     with pytest.raises(LipToolkitError, match='TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'):
-        CheckpointLoader.load_checkpoint('https://example.invalid/model.pth')
+        CheckpointLoader.load_checkpoint('pavi://example/model.pth')
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -574,6 +578,10 @@ def _command_cases(data_root: Path, hostile: Path, work_dir: Path):
         ('evaluate pose', ['evaluate', str(POSE_CONFIG), str(hostile), '--data-root', str(data_root),
                            '--cfg-options', *no_pretrained], POSE_CONFIG, 'lip_toolkit.pose.inference'),
     ]
+    cases.append(('export', ['export', str(POSE_CONFIG), str(hostile), '--out', str(work_dir / 'model.onnx'),
+                             '--cfg-options', *no_pretrained], POSE_CONFIG, 'lip_toolkit.deploy'))
+    cases.append(('publish-model', ['publish-model', str(hostile), str(work_dir / 'published.pth')], POSE_CONFIG,
+                  'lip_toolkit.tools.publish_model'))
     parsing_config = _first_config('configs/parsing/*/*.py')
     cases.append(('evaluate parsing', ['evaluate', str(parsing_config), str(hostile), '--data-root', str(data_root),
                                        '--cfg-options', *no_pretrained], parsing_config,
@@ -585,7 +593,7 @@ def _command_cases(data_root: Path, hostile: Path, work_dir: Path):
 # covers the same path through test_build_runner_loads_through_safe_loader and the Runner tests above.
 CASE_NAMES = [pytest.param('train --resume-from', marks=pytest.mark.slow),
               pytest.param('train, hostile pretrained backbone', marks=pytest.mark.slow),
-              'evaluate pose', 'evaluate parsing']
+              'evaluate pose', 'evaluate parsing', 'export', 'publish-model']
 
 
 @pytest.mark.parametrize('case', CASE_NAMES)
@@ -608,7 +616,8 @@ def test_every_command_refuses_hostile_checkpoint(case, synthetic_lip, tmp_path,
 
 
 # command -> its parameters that take a checkpoint, each exercised by a case above
-COVERED_CHECKPOINT_PARAMETERS = {'train': {'resume_from'}, 'evaluate model': {'checkpoint'}}
+COVERED_CHECKPOINT_PARAMETERS = {'train': {'resume_from'}, 'evaluate model': {'checkpoint'},
+                                 'export': {'checkpoint'}, 'publish-model': {'checkpoint'}}
 
 
 def test_hostile_cases_cover_every_checkpoint_parameter():
