@@ -275,3 +275,28 @@ def test_two_gloo_ranks_each_refine_their_share_and_resume_exactly(synthetic_lip
     a, b = _load(straight / 'epoch_3.pth'), _load(resumed / 'epoch_3.pth')
     assert a[CHECKPOINT_KEY]['cycles'] == 2
     _assert_same_run(a, b)
+
+
+def _tiny_segmentor_runner(max_epochs=10):
+    from mmengine.config import Config
+    from mmengine.logging import MMLogger
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(str(TINY_UNET))
+    model = MODELS.build(cfg.model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    return SimpleNamespace(model=model, train_loop=SimpleNamespace(max_epochs=max_epochs), param_schedulers=[],
+                           train_dataloader=range(3), optim_wrapper=optimizer,
+                           logger=MMLogger.get_instance('test_self_correction'))
+
+
+def test_before_run_wraps_the_cross_entropy_terms_and_copies_the_model():
+    runner = _tiny_segmentor_runner()
+    hook = SelfCorrectionHook(start_epoch=4, cycle_epochs=3)
+    hook.before_run(runner)
+    assert isinstance(runner.model.decode_head.loss_decode, RefinedLabelLoss)
+    assert hook.refined_losses == [runner.model.decode_head.loss_decode]
+    assert hook.averaged is not runner.model and not hook.averaged.training
+    assert not any(p.requires_grad for p in hook.averaged.parameters())
+    assert isinstance(runner.param_schedulers[-1], CyclicCosineLR) and runner.param_schedulers[-1].begin == 4
+    with pytest.raises(LipToolkitError, match='no complete cycle'):
+        SelfCorrectionHook(start_epoch=8, cycle_epochs=3).before_run(_tiny_segmentor_runner())
