@@ -123,7 +123,7 @@ def main(argv=None) -> int:
             cfg = load_config(config)
             track = config_track(cfg, config)
             checkpoint = write_checkpoint(cfg, track, Path(work) / 'weights.pth')
-            onnx_path = Path(work) / 'model.onnx'
+            onnx_path = Path(work) / f"{label.replace(' ', '_')}.onnx"
             report = export_model(config, checkpoint, onnx_path)
             print(f"{label}: exported in {report['seconds']} s (opset {report['opset']}, dynamic height/width "
                   f"{report['dynamic_hw']}); export parity max |diff| {report['parity']['max_abs_diff']:.2g}, "

@@ -38,7 +38,8 @@ def cli(config, checkpoint, out, sample, opset, tolerance, min_agreement, overwr
     parity = report['parity']
     shapes = ', '.join(f"{item['name']}[{','.join(str(v) for v in item['shape'])}]" for item in report['inputs'])
     outputs = ', '.join(f"{item['name']}[{','.join(str(v) for v in item['shape'])}]" for item in report['outputs'])
-    click.echo(f"parity on {report['sample']} ({parity['checked']}): max |logit diff| {parity['max_abs_diff']:.3g} "
+    output = 'logit' if report['track'] == 'parsing' else 'heatmap'
+    click.echo(f"parity on {report['sample']} ({parity['checked']}): max |{output} diff| {parity['max_abs_diff']:.3g} "
                f"(largest |output| {parity['scale']:.3g}, allowed {parity['tolerance']:g} x that), argmax "
                f"agreement {100 * parity['argmax_agreement']:.3f} % of {parity['positions']}")
     click.echo(f"exported {report['track']} model to {report['out']} (opset {report['opset']}; {shapes} -> "

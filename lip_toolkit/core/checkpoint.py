@@ -428,6 +428,22 @@ def to_plain_data(value, record: list, path: Tuple = ()):
     return value
 
 
+def make_plain(checkpoint: dict) -> dict:
+    """Turn, in place, everything but ``state_dict`` into plain data with :func:`to_plain_data`, recording in
+    ``meta['lip_toolkit_numpy']`` where numpy values were, so that :func:`safe_load` restores them. The one
+    conversion every checkpoint the toolkit writes goes through (training saves, ``publish-model``)."""
+    record: list = []
+    for key in list(checkpoint):
+        if key != 'state_dict':  # the weights are tensors already (and keep their _metadata)
+            checkpoint[key] = to_plain_data(checkpoint[key], record, (key, ))
+    if record:
+        meta = checkpoint.get('meta')
+        if not isinstance(meta, dict):
+            meta = checkpoint['meta'] = {} if meta is None else {'meta': meta}
+        meta[NUMPY_RECORD_KEY] = [(list(path), kind, dtype) for path, kind, dtype in record]
+    return checkpoint
+
+
 def restore_numpy(checkpoint: dict, record) -> dict:
     """Put back the numpy values :func:`to_plain_data` converted (``record`` lists where and of which dtype)."""
     by_path = {tuple(path): (kind, dtype) for path, kind, dtype in record}
@@ -488,12 +504,7 @@ class SafeCheckpointHook(Hook):
     priority = 'LOWEST'
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        record: list = []
-        for key in list(checkpoint):
-            if key != 'state_dict':  # the weights are tensors already (and keep their _metadata)
-                checkpoint[key] = to_plain_data(checkpoint[key], record, (key, ))
-        if record and isinstance(checkpoint.get('meta'), dict):
-            checkpoint['meta'][NUMPY_RECORD_KEY] = [(list(path), kind, dtype) for path, kind, dtype in record]
+        make_plain(checkpoint)
         problems = unloadable_entries({k: v for k, v in checkpoint.items() if k != 'state_dict'})
         if problems:
             runner.logger.warning(

@@ -22,7 +22,7 @@ SPLITS = ('train', 'val', 'test')
 
 
 @contextlib.contextmanager
-def _picture_folder(out_dir):
+def picture_folder(out_dir):
     """``(write, written)``: ``write(name, picture)`` draws into a folder built aside, which replaces ``out_dir``
     once the block ends without error; ``written`` lists the final paths."""
     out_dir, written = Path(out_dir), []
@@ -91,7 +91,7 @@ def visualize_split(data_root, split: str, track: str, out_dir, limit: Optional[
         csv_path, images_dir, _ = find_lip_pose_files(root, split)
         names, keypoints = read_lip_gt_csv(csv_path)
         rows = _limited(list(range(len(names))), limit)
-        with _picture_folder(out_dir) as (write, written):
+        with picture_folder(out_dir) as (write, written):
             for row in progress(rows, total=len(rows), desc=f'drawing {split} poses'):
                 image_path = find_image(images_dir, names[row])
                 image = read_image_bgr(image_path)
@@ -99,7 +99,7 @@ def visualize_split(data_root, split: str, track: str, out_dir, limit: Optional[
         return written
     images_dir, labels_dir = _parsing_split_dirs(root, split)
     ids = _limited(_split_ids(split, images_dir), limit)
-    with _picture_folder(out_dir) as (write, written):
+    with picture_folder(out_dir) as (write, written):
         for image_id in progress(ids, total=len(ids), desc=f'drawing {split} parsing'):
             image_path = find_image(images_dir, f'{image_id}.jpg')
             label_path = labels_dir / f'{image_id}.png'
@@ -149,7 +149,7 @@ def visualize_pose_predictions(pred_csv, images_dir, out_dir, gt_csv=None,
             raise LipToolkitError(f'{len(missing)} predicted image(s) have no ground-truth row, first '
                                   f'{missing[0]!r}', gt_csv)
     rows = _limited(list(range(len(names))), limit)
-    with _picture_folder(out_dir) as (write, written):
+    with picture_folder(out_dir) as (write, written):
         for row in progress(rows, total=len(rows), desc='drawing predicted poses'):
             image_path = find_image(images_dir, names[row])
             image = read_image_bgr(image_path)
@@ -189,7 +189,7 @@ def visualize_parsing_predictions(pred_dir, images_dir, out_dir, gt_dir=None, li
     if not predictions:
         raise LipToolkitError('no .png label maps in the predictions folder', pred_dir)
     predictions = _limited(predictions, limit)
-    with _picture_folder(out_dir) as (write, written):
+    with picture_folder(out_dir) as (write, written):
         for pred_path in progress(predictions, total=len(predictions), desc='drawing predicted parsing'):
             image = read_image_bgr(find_image(images_dir, pred_path.stem))
             panels = [('image', image)]

@@ -578,6 +578,10 @@ def _command_cases(data_root: Path, hostile: Path, work_dir: Path):
         ('evaluate pose', ['evaluate', str(POSE_CONFIG), str(hostile), '--data-root', str(data_root),
                            '--cfg-options', *no_pretrained], POSE_CONFIG, 'lip_toolkit.pose.inference'),
     ]
+    cases.append(('export', ['export', str(POSE_CONFIG), str(hostile), '--out', str(work_dir / 'model.onnx'),
+                             '--cfg-options', *no_pretrained], POSE_CONFIG, 'lip_toolkit.deploy'))
+    cases.append(('publish-model', ['publish-model', str(hostile), str(work_dir / 'published.pth')], POSE_CONFIG,
+                  'lip_toolkit.tools.publish_model'))
     parsing_config = _first_config('configs/parsing/*/*.py')
     cases.append(('evaluate parsing', ['evaluate', str(parsing_config), str(hostile), '--data-root', str(data_root),
                                        '--cfg-options', *no_pretrained], parsing_config,
@@ -589,7 +593,7 @@ def _command_cases(data_root: Path, hostile: Path, work_dir: Path):
 # covers the same path through test_build_runner_loads_through_safe_loader and the Runner tests above.
 CASE_NAMES = [pytest.param('train --resume-from', marks=pytest.mark.slow),
               pytest.param('train, hostile pretrained backbone', marks=pytest.mark.slow),
-              'evaluate pose', 'evaluate parsing']
+              'evaluate pose', 'evaluate parsing', 'export', 'publish-model']
 
 
 @pytest.mark.parametrize('case', CASE_NAMES)
@@ -612,7 +616,8 @@ def test_every_command_refuses_hostile_checkpoint(case, synthetic_lip, tmp_path,
 
 
 # command -> its parameters that take a checkpoint, each exercised by a case above
-COVERED_CHECKPOINT_PARAMETERS = {'train': {'resume_from'}, 'evaluate model': {'checkpoint'}}
+COVERED_CHECKPOINT_PARAMETERS = {'train': {'resume_from'}, 'evaluate model': {'checkpoint'},
+                                 'export': {'checkpoint'}, 'publish-model': {'checkpoint'}}
 
 
 def test_hostile_cases_cover_every_checkpoint_parameter():
