@@ -1,7 +1,7 @@
 """The demo, the toolkit's main job, end to end (quick plan): every artefact it promises is there and valid."""
 import json
 
-from lip_toolkit.core.submission import check_submission
+from lip_toolkit.submission import check_submission
 from lip_toolkit.demo import DemoPlan, run_demo
 
 
