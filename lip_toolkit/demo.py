@@ -127,7 +127,8 @@ def _run_demo(out_dir, plan: DemoPlan, device: Optional[str]) -> Dict:
     checkpoints: Dict[str, str] = {}
     for member in members:
         work_dir = out / 'work_dirs' / member.name
-        train(CONFIGS_DIR / member.config, work_dir=work_dir, data_root=data, cfg_options=member.cfg_options)
+        train(CONFIGS_DIR / member.config, work_dir=work_dir, data_root=data, cfg_options=member.cfg_options,
+              overwrite=True)  # a rerun of the demo into the same --out trains afresh
         checkpoints[member.name] = _last_checkpoint(work_dir)
         step(f'trained {member.name} ({member.config})')
 

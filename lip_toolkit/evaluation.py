@@ -29,14 +29,15 @@ def parse_scales(scales, name: str = '--scales', source=None) -> Optional[tuple]
 
 
 def evaluate_model(config, checkpoint, flip=None, scales=None, out=None, input_csv=None, split='val',
-                   data_root=None, device=None, json_out=None, cfg_options=None, launcher='none') -> dict:
+                   data_root=None, device=None, json_out=None, cfg_options=None, launcher='none',
+                   backend='pytorch') -> dict:
     """Predict ``split`` with ``checkpoint`` and score it; returns the scores (and a printable ``table``)."""
     from .core.launch import init_distributed, rank_and_world
     from .core.runner import config_track, load_config
     cfg = load_config(config, cfg_options)
     track = config_track(cfg, config)
     init_distributed(launcher, cfg.get('env_cfg', {}).get('dist_cfg', {}))
-    common = dict(split=split, data_root=data_root, device=device, cfg_options=cfg_options)
+    common = dict(split=split, data_root=data_root, device=device, cfg_options=cfg_options, backend=backend)
     if track == 'pose':
         if scales is not None:
             raise LipToolkitError('--scales applies to parsing configs only')

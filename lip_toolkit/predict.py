@@ -16,6 +16,7 @@ Output layout (every file written atomically: complete or absent)::
 """
 import functools
 import json
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -23,6 +24,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from .core.errors import LipToolkitError
+from .visualization.pose import DEFAULT_KPT_THR
 
 #: Parsing: images whose longer side exceeds this are predicted on a downscaled copy and the labels scaled
 #: back (nearest neighbour). The model sees a few hundred pixels anyway; full-size logits of a 12-megapixel
@@ -39,6 +41,44 @@ def _unique_stems(paths: Sequence[Path]) -> None:
         seen[path.stem] = path
 
 
+def _check_output_folder(out_dir: Path) -> None:
+    """Refuse, before any model loads, an output folder that cannot be created or written.
+
+    Nothing is created here: the folder appears only once there is something to put in it. Write access is
+    tried with a temporary file in the folder (or its nearest existing parent), which also catches read-only
+    file systems and holds for root, whom permission bits do not stop.
+    """
+    existing = out_dir
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        what = 'output exists and is not a folder' if existing == out_dir else f'{existing} is a file, not a folder'
+        raise LipToolkitError(what, out_dir)
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        where = 'output folder' if existing == out_dir else f'cannot create the output folder: {existing}'
+        raise LipToolkitError(f'{where} is not writable ({exc.strerror or exc})', out_dir) from None
+
+
+def _readable_images(paths: Sequence[Path], on_error: str, skipped: List[dict]) -> List[Path]:
+    """The images whose header opens; with ``on_error='skip'`` the others go to ``skipped``, else the first
+    stops the run (before any model loads)."""
+    from .core.image_io import probe_image
+    readable = []
+    for path in paths:
+        try:
+            probe_image(path)
+        except LipToolkitError as exc:
+            if on_error != 'skip':
+                raise
+            skipped.append({'image': str(path), 'error': exc.one_line()})
+        else:
+            readable.append(path)
+    return readable
+
+
 def _chunks(items: list, size: int) -> List[list]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
@@ -46,10 +86,10 @@ def _chunks(items: list, size: int) -> List[list]:
 class _PosePredictor:
     """Pose from one config + checkpoint, or from an ensemble file."""
 
-    def __init__(self, config, checkpoint, flip, device, cfg_options):
+    def __init__(self, config, checkpoint, flip, device, cfg_options, backend='pytorch'):
         from .pose.inference import PoseHeatmapPredictor
         self.predictor = PoseHeatmapPredictor.from_config(config, checkpoint, flip=flip, device=device,
-                                                          cfg_options=cfg_options)
+                                                          cfg_options=cfg_options, backend=backend)
         if self.predictor.is_posefix:
             raise LipToolkitError('a PoseFix config refines the joints of another model; predict with a pose '
                                   'estimator config (HRNet, MSPN)', getattr(config, 'filename', None))
@@ -60,11 +100,11 @@ class _PosePredictor:
 
 
 class _ParsingPredictor:
-    def __init__(self, config, checkpoint, flip, scales, device, cfg_options, batch_size):
+    def __init__(self, config, checkpoint, flip, scales, device, cfg_options, batch_size, backend='pytorch'):
         from .parsing.inference import ParsingLogitPredictor
         self.predictor = ParsingLogitPredictor.from_config(config, checkpoint, device=device,
                                                            cfg_options=cfg_options, flip=flip, scales=scales,
-                                                           batch_size=batch_size)
+                                                           batch_size=batch_size, backend=backend)
 
     def __call__(self, images):
         return [logits.argmax(axis=0).astype(np.uint8) for logits in self.predictor(images)]
@@ -141,7 +181,8 @@ def _without_host_warnings(func):
 @_without_host_warnings
 def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=None, device: Optional[str] = None,
             flip: Optional[bool] = None, scales: Optional[Sequence[float]] = None, batch_size: int = 4,
-            overlays: bool = True, cfg_options: Optional[dict] = None) -> dict:
+            overlays: bool = True, cfg_options: Optional[dict] = None, on_error: str = 'stop',
+            kpt_thr: float = DEFAULT_KPT_THR, backend: str = 'pytorch') -> dict:
     """Predict every image of ``inputs`` with a pose or parsing model and write the results to ``out_dir``.
 
     Args:
@@ -159,23 +200,37 @@ def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=No
         batch_size: images per forward pass.
         overlays: also draw ``overlays/<stem>.png``.
         cfg_options: config overrides.
+        on_error: an unreadable image: ``'stop'`` the run with its error (found before the model loads when its
+            header is bad), or ``'skip'`` it and list it in the result.
+        kpt_thr: pose overlays leave out joints whose confidence is below this, with their limbs (the JSON and
+            CSV keep every joint and its score).
+        backend: ``'pytorch'``, or ``'onnxruntime'`` with ``checkpoint`` a ``.onnx`` file from ``lip-toolkit export``
+            (same test-time geometry, flip and scales; single models only).
 
     Returns:
-        ``{'track', 'num_images', 'out_dir', 'csv' (pose), 'files': [per-image outputs]}``.
+        ``{'track', 'num_images' (predicted), 'out_dir', 'csv' (pose), 'files': [per-image outputs],
+        'skipped': [{'image', 'error'}]}``.
 
     Raises:
-        LipToolkitError: no or unreadable inputs, two inputs with the same stem, a bad config or checkpoint.
+        LipToolkitError: no or unreadable inputs, two inputs with the same stem, an output folder that cannot be
+            written (checked before the model loads), a bad config or checkpoint.
     """
     from .core.image_io import collect_images, read_image_bgr, write_image
     from .core.io import atomic_write
     from .core.progress import info, progress
 
+    if ensemble is not None and backend != 'pytorch':
+        raise LipToolkitError('--backend onnxruntime runs one exported model (CONFIG MODEL.onnx), not an ensemble')
     if ensemble is not None and (config is not None or checkpoint is not None):
         raise LipToolkitError('give either CONFIG and CHECKPOINT or an ensemble file, not both')
     if ensemble is None and (config is None or checkpoint is None):
         raise LipToolkitError('give CONFIG and CHECKPOINT, or an ensemble file')
     if batch_size < 1:
         raise LipToolkitError(f'batch size must be at least 1, got {batch_size}')
+    if on_error not in ('stop', 'skip'):
+        raise LipToolkitError(f"on_error must be 'stop' or 'skip', got {on_error!r}")
+    if not kpt_thr >= 0:
+        raise LipToolkitError(f'keypoint score threshold must be 0 or more, got {kpt_thr}')
     if checkpoint is not None and not Path(checkpoint).is_file():
         raise LipToolkitError('checkpoint not found', checkpoint)
     if isinstance(ensemble, (str, Path)) and not Path(ensemble).is_file():
@@ -183,8 +238,11 @@ def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=No
     paths = collect_images(inputs)
     _unique_stems(paths)
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise LipToolkitError('output exists and is not a folder', out_dir)
+    _check_output_folder(out_dir)
+    skipped: List[dict] = []
+    paths = _readable_images(paths, on_error, skipped)
+    if not paths:
+        raise LipToolkitError(f'no readable image among {len(skipped)}; first: {skipped[0]["error"]}')
 
     if ensemble is not None:
         from .ensemble_config import EnsembleSpec, load_ensemble
@@ -202,16 +260,27 @@ def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=No
         if track == 'pose':
             if scales is not None:
                 raise LipToolkitError('--scales applies to parsing models only')
-            model = _PosePredictor(cfg, checkpoint, True if flip is None else flip, device, None)
+            model = _PosePredictor(cfg, checkpoint, True if flip is None else flip, device, None, backend)
         else:
             model = _ParsingPredictor(cfg, checkpoint, bool(flip), tuple(scales or (1.0,)), device, None,
-                                      batch_size)
+                                      batch_size, backend)
     info(f'{track} model {source}: {len(paths)} image(s) -> {out_dir}')
 
     names, all_keypoints, files = [], [], []
     bar = progress(total=len(paths), desc=f'predict {track}', unit='img')
     for chunk in _chunks(paths, batch_size):
-        images = [read_image_bgr(path) for path in chunk]
+        decoded = []
+        for path in chunk:
+            try:
+                decoded.append((path, read_image_bgr(path)))
+            except LipToolkitError as exc:  # damage the header did not show (a truncated file)
+                if on_error != 'skip':
+                    raise
+                skipped.append({'image': str(path), 'error': exc.one_line()})
+        bar.update(len(chunk) - len(decoded))
+        if not decoded:
+            continue
+        chunk, images = [path for path, _ in decoded], [image for _, image in decoded]
         if track == 'pose':
             keypoints, scores = model(images)
             for path, image, points, confidence in zip(chunk, images, keypoints, scores):
@@ -222,7 +291,8 @@ def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=No
                 if overlays:
                     from .visualization.pose import draw_pose
                     record['overlay'] = str(write_image(out_dir / 'overlays' / f'{path.stem}.png',
-                                                        draw_pose(image, points)))
+                                                        draw_pose(image, points, scores=confidence,
+                                                                  kpt_thr=kpt_thr)))
                 names.append(path.stem)  # rows are named <stem>.jpg, like LIP's ids
                 all_keypoints.append(points)
                 files.append(record)
@@ -242,7 +312,10 @@ def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=No
         bar.update(len(chunk))
     bar.close()
 
-    result = {'track': track, 'num_images': len(paths), 'out_dir': str(out_dir), 'files': files}
+    if not files:
+        raise LipToolkitError(f'no readable image among {len(skipped)}; first: {skipped[0]["error"]}')
+    result = {'track': track, 'num_images': len(files), 'out_dir': str(out_dir), 'files': files,
+              'skipped': skipped}
     if track == 'pose':
         from .pose.lip_csv import write_lip_pred_csv
         result['csv'] = str(write_lip_pred_csv(out_dir / 'keypoints.csv', names, np.stack(all_keypoints)))

@@ -17,7 +17,8 @@ TARGET = ROOT / 'docs' / 'cli.md'
 
 
 def _walk(command, path, ctx_parent=None):
-    ctx = click.Context(command, info_name=' '.join(path), parent=ctx_parent, max_content_width=100,
+    # info_name is this command's own name: click prefixes the parents' names itself (the usage line).
+    ctx = click.Context(command, info_name=path[-1], parent=ctx_parent, max_content_width=100,
                         terminal_width=100)
     yield path, command.get_help(ctx)
     if isinstance(command, click.Group):

@@ -13,6 +13,20 @@ def test_cli_reference_is_up_to_date():
     assert done.returncode == 0, done.stderr
 
 
+def test_cli_reference_usage_lines_are_what_the_commands_print():
+    """Each section's `Usage:` line is the one `lip-toolkit ... --help` prints (it once read `lip-toolkit
+    lip-toolkit evaluate`)."""
+    from click.testing import CliRunner
+
+    from lip_toolkit.cli import cli
+    reference = (ROOT / 'docs' / 'cli.md').read_text()
+    sections = re.findall(r'^## `lip-toolkit([^`]*)`\n\n```text\n(Usage: [^\n]*)', reference, re.M)
+    assert len(sections) > 10
+    for words, usage in sections:
+        printed = CliRunner().invoke(cli, words.split() + ['--help'], prog_name='lip-toolkit').output
+        assert printed.splitlines()[0] == usage, (words, usage)
+
+
 def test_readme_links_resolve():
     text = (ROOT / 'README.md').read_text()
     links = re.findall(r'\]\(([^)#]+\.md)\)', text)

@@ -59,7 +59,7 @@ def test_pose_outputs_match_the_evaluation_predictor(user_images, pose_checkpoin
     from lip_toolkit.pose.inference import PoseHeatmapPredictor
     from lip_toolkit.pose.lip_csv import read_lip_pred_csv
     result = predict([user_images], tmp_path / 'out', config=POSE_CONFIG, checkpoint=pose_checkpoint,
-                     device='cpu', batch_size=8)
+                     device='cpu', batch_size=8, kpt_thr=0.0)
     stems = sorted(p.stem for p in user_images.iterdir() if p.suffix != '.txt')
     assert result['track'] == 'pose' and result['num_images'] == 5
     names, coords = read_lip_pred_csv(tmp_path / 'out' / 'keypoints.csv')
@@ -81,7 +81,7 @@ def test_pose_outputs_match_the_evaluation_predictor(user_images, pose_checkpoin
         if stem in direct:
             np.testing.assert_allclose(joints, direct[stem], atol=0.01)
         overlay = cv2.imread(str(tmp_path / 'out' / 'overlays' / f'{stem}.png'))
-        assert overlay.shape == image.shape
+        assert overlay.shape == image.shape and not np.array_equal(overlay, image)  # kpt_thr 0: every joint
 
 
 def test_parsing_outputs_at_the_original_size(user_images, parsing_checkpoint, tmp_path, monkeypatch, capsys):
@@ -200,3 +200,74 @@ def test_parsing_ensemble_matches_the_split_ensemble(synthetic_lip, parsing_chec
                                       read_label_map(png, 'pred'))
     with pytest.raises(LipToolkitError, match='not both'):
         predict([tmp_path], tmp_path / 'o', ensemble=spec_file, config=PARSING_CONFIG, checkpoint=other)
+
+
+@pytest.fixture
+def damaged_folder(tmp_path, real_lip_dir):
+    """One good photo, one file that is no image at all, one JPEG cut in half (its header reads fine)."""
+    folder = tmp_path / 'mixed'
+    folder.mkdir()
+    real = sorted((real_lip_dir / 'images').glob('*.jpg'))
+    shutil.copy(real[0], folder / 'good.jpg')
+    (folder / 'broken.jpg').write_bytes(b'this is not a JPEG')
+    data = real[1].read_bytes()
+    (folder / 'truncated.jpg').write_bytes(data[:len(data) // 2])
+    return folder
+
+
+def _no_model_may_load(monkeypatch):
+    from lip_toolkit.pose.inference import PoseHeatmapPredictor
+
+    def refuse(*args, **kwargs):
+        raise AssertionError('the model was loaded before the inputs and the output folder were checked')
+    monkeypatch.setattr(PoseHeatmapPredictor, 'from_config', refuse)
+
+
+def test_on_error_skip_leaves_unreadable_images_out_and_lists_them(damaged_folder, pose_checkpoint, tmp_path):
+    from lip_toolkit.pose.lip_csv import read_lip_pred_csv
+    result = predict([damaged_folder], tmp_path / 'out', config=POSE_CONFIG, checkpoint=pose_checkpoint,
+                     device='cpu', on_error='skip')
+    assert result['num_images'] == 1 and [f['image'] for f in result['files']] == [str(damaged_folder / 'good.jpg')]
+    reasons = {entry['image']: entry['error'] for entry in result['skipped']}
+    assert set(reasons) == {str(damaged_folder / 'broken.jpg'), str(damaged_folder / 'truncated.jpg')}
+    assert 'not an image file' in reasons[str(damaged_folder / 'broken.jpg')]
+    assert 'truncated' in reasons[str(damaged_folder / 'truncated.jpg')]
+    assert read_lip_pred_csv(tmp_path / 'out' / 'keypoints.csv')[0] == ['good.jpg']
+    assert sorted(p.name for p in (tmp_path / 'out' / 'overlays').iterdir()) == ['good.png']
+
+
+def test_unreadable_image_stops_before_the_model_loads(damaged_folder, pose_checkpoint, tmp_path, monkeypatch):
+    _no_model_may_load(monkeypatch)
+    with pytest.raises(LipToolkitError, match='broken.jpg.*not an image file'):
+        predict([damaged_folder], tmp_path / 'out', config=POSE_CONFIG, checkpoint=pose_checkpoint, device='cpu')
+    with pytest.raises(LipToolkitError, match='no readable image among 1'):
+        predict([damaged_folder / 'broken.jpg'], tmp_path / 'out', config=POSE_CONFIG, checkpoint=pose_checkpoint,
+                on_error='skip')
+    assert not (tmp_path / 'out').exists()
+
+
+def test_unusable_output_folder_is_refused_before_the_model_loads(user_images, pose_checkpoint, tmp_path,
+                                                                 monkeypatch):
+    import os
+    _no_model_may_load(monkeypatch)
+    common = dict(config=POSE_CONFIG, checkpoint=pose_checkpoint, device='cpu')
+    (tmp_path / 'a_file').write_text('x')
+    with pytest.raises(LipToolkitError, match='a_file is a file, not a folder'):
+        predict([user_images / 'plain.jpg'], tmp_path / 'a_file' / 'out', **common)
+    with pytest.raises(LipToolkitError, match='output exists and is not a folder'):
+        predict([user_images / 'plain.jpg'], tmp_path / 'a_file', **common)
+    if os.geteuid() != 0:  # permission bits do not stop root
+        locked = tmp_path / 'locked'
+        locked.mkdir(mode=0o555)
+        with pytest.raises(LipToolkitError, match='not writable'):
+            predict([user_images / 'plain.jpg'], locked / 'out', **common)
+
+
+def test_joints_below_the_keypoint_threshold_are_not_drawn(user_images, pose_checkpoint, tmp_path):
+    """(With threshold 0 every joint is drawn: test_pose_outputs_match_the_evaluation_predictor.)"""
+    predict([user_images / 'plain.jpg'], tmp_path / 'out', config=POSE_CONFIG, checkpoint=pose_checkpoint,
+            device='cpu', kpt_thr=1e9)
+    overlay = cv2.imread(str(tmp_path / 'out' / 'overlays' / 'plain.png'))
+    assert np.array_equal(overlay, read_image_bgr(user_images / 'plain.jpg'))  # every joint below: photo untouched
+    # The JSON keeps every joint and its score whatever the threshold.
+    assert len(json.loads((tmp_path / 'out' / 'keypoints' / 'plain.json').read_text())['joints']) == 16

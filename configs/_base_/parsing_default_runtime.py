@@ -2,7 +2,7 @@
 default_scope = 'mmseg'
 custom_imports = dict(imports=['lip_toolkit.parsing.plugins'], allow_failed_imports=False)
 env_cfg = dict(
-    cudnn_benchmark=True,
+    cudnn_benchmark=True,  # GPU speed setting (docs/gpu.md)
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'),
 )

@@ -48,6 +48,6 @@ env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork', opencv
                dist_cfg=dict(backend='gloo'))
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
-    checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=max_epochs, max_keep_ckpts=1, save_best=None),
+    checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=5, max_keep_ckpts=1, save_best=None),
     visualization=dict(type='SegVisualizationHook', draw=False))
 randomness = dict(seed=0)

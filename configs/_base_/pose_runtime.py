@@ -9,17 +9,24 @@ default_scope = 'mmpose'
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=10, save_best='LIP/PCKh', rule='greater',
                                      max_keep_ckpts=3))
 
+# GPU speed settings (docs/gpu.md; inert on a CPU; `lip-toolkit train --no-gpu-speed` turns them off): mixed
+# precision (bfloat16 on Ampere and later, float16 with loss scaling before), cuDNN autotuning, pinned memory.
+optim_wrapper = dict(type='CudaAmpOptimWrapper')
+env_cfg = dict(cudnn_benchmark=True)
+
 # Loaders of every LIP pose config; model bases add their pipelines (and change what differs).
 train_dataloader = dict(
     batch_size=32,
     num_workers=4,
     persistent_workers=True,
+    pin_memory=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=_base_.lip_train_dataset)
 val_dataloader = dict(
     batch_size=32,
     num_workers=4,
     persistent_workers=True,
+    pin_memory=True,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
     dataset=_base_.lip_val_dataset)

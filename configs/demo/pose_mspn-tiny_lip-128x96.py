@@ -12,7 +12,8 @@ param_scheduler = [
     dict(type='MultiStepLR', begin=0, end=40, milestones=[30], gamma=0.1, by_epoch=True),
 ]
 auto_scale_lr = dict(base_batch_size=16)
-default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=40, save_best=None, max_keep_ckpts=1))
+# a checkpoint every 5 epochs: an interrupted demo member can resume (train --resume)
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=5, save_best=None, max_keep_ckpts=1))
 custom_hooks = []
 
 # the last kernels of the 256x192 recipe (9/7/5 for 64x48) scaled to the 32x24 heatmap (x0.5, odd)

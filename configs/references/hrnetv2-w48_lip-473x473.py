@@ -1,7 +1,9 @@
-# HRNet-Semantic-Segmentation's LIP HRNetV2-W48 (master README's OneDrive/BaiduYun file; the HRNet-OCR branch's
-# hrnet_lip_5583_torch04.pth has the same network) run as its tools/test.py runs it with TEST.FLIP_TEST True on
-# list/lip/testvalList.txt.
-# Published: 56.04 LIP val mIoU (master README; 55.83 for the HRNet-OCR branch's file). Convert, then evaluate:
+# HRNet-Semantic-Segmentation's LIP HRNetV2-W48 (master README's OneDrive/BaiduYun file, the HRNet-OCR branch's
+# hrnet_lip_5583_torch04.pth, or the pytorch-v1.1 README's file) run as its tools/test.py runs it with
+# TEST.FLIP_TEST True on list/lip/testvalList.txt.
+# Published: 56.04 LIP val mIoU (master README; 55.83 for the HRNet-OCR branch's file, 55.8 for pytorch-v1.1's).
+# The first two ran InPlaceABNSync, the third BatchNorm; `convert` tells them apart (docs/convert.md). Convert,
+# then evaluate:
 #   lip-toolkit convert hrnet-seg HRNET_LIP.pth hrnet_lip.pth
 #   lip-toolkit evaluate configs/references/hrnetv2-w48_lip-473x473.py hrnet_lip.pth --data-root LIP
 # Expected: 56.04 up to GPU/CPU arithmetic (network, normalisation, flip and test-time geometry -- stretch to

@@ -57,8 +57,11 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, '-V', '--version', prog_name='lip-toolkit')
 @click.option('--debug', is_flag=True, help='Show full tracebacks instead of one-line errors.')
 @click.option('-q', '--quiet', is_flag=True, help='No progress bars or informational output.')
+@click.option('-v', '--verbose', is_flag=True,
+              help="Also show on screen what goes only to a training's log file by default (environment, config, "
+                   "hooks, the host libraries' notices and warnings).")
 @click.pass_context
-def cli(ctx, debug, quiet):
+def cli(ctx, debug, quiet, verbose):
     """Train, evaluate, ensemble and submit LIP pose (PCKh) and parsing (mIoU) models.
 
     \b
@@ -72,6 +75,9 @@ def cli(ctx, debug, quiet):
     if quiet:
         from ..core.progress import set_quiet
         set_quiet(True)
+    if verbose:
+        from ..core.logs import set_verbose
+        set_verbose(True)
 
 
 _ARGV = []
@@ -89,8 +95,10 @@ def main(argv=None) -> int:
     # mmengine imports pkg_resources (setuptools < 81 is pinned for mmcv's build); its notice is noise here.
     warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
     debug = '--debug' in argv
+    from ..core.logs import is_verbose, route_warnings, set_verbose
     from ..core.progress import is_quiet, set_quiet
-    quiet_before = is_quiet()
+    quiet_before, verbose_before = is_quiet(), is_verbose()
+    showwarning_before = route_warnings()
     succeeded = False
     try:
         # Without standalone mode click returns (not raises) the code of a ``click.exceptions.Exit``.
@@ -123,7 +131,10 @@ def main(argv=None) -> int:
         return 1
     finally:
         shutdown_distributed(synchronise=succeeded)
-        set_quiet(quiet_before)  # --quiet belongs to this invocation only (main() is also called in-process)
+        # --quiet and --verbose belong to this invocation only (main() is also called in-process)
+        set_quiet(quiet_before)
+        set_verbose(verbose_before)
+        warnings.showwarning = showwarning_before
     return 0
 
 

@@ -20,11 +20,13 @@ from ._common import cfg_options_option, chart_option, launch_options, relaunch_
               help="LIP release folder (default: the config's data_root).")
 @click.option('--device', default=None, help='cpu, cuda or cuda:N (default: cuda if available).')
 @click.option('--json', 'json_out', type=click.Path(dir_okay=False), default=None, help='Write the scores as JSON.')
+@click.option('--backend', type=click.Choice(['pytorch', 'onnxruntime']), default='pytorch', show_default=True,
+              help='onnxruntime: CHECKPOINT is a .onnx file from `lip-toolkit export` (same geometry, flip, scales).')
 @chart_option
 @launch_options
 @cfg_options_option
-def cli(config, checkpoint, flip, scales, out, input_csv, split, data_root, device, json_out, chart, cfg_options,
-        **launch):
+def cli(config, checkpoint, flip, scales, out, input_csv, split, data_root, device, json_out, backend, chart,
+        cfg_options, **launch):
     """Evaluate CONFIG with CHECKPOINT on a split; print PCKh (pose) or mIoU (parsing).
 
     \b
@@ -33,12 +35,13 @@ def cli(config, checkpoint, flip, scales, out, input_csv, split, data_root, devi
       lip-toolkit evaluate configs/pose/posefix/CONFIG.py posefix.pth --input val_pred.csv --out refined.csv
       lip-toolkit evaluate configs/parsing/ce2p/CONFIG.py ce2p.pth --flip --scales 0.75,1,1.25 --out pred_pngs
       lip-toolkit evaluate CONFIG CHECKPOINT --gpus 2            # shard the split over 2 processes
+      lip-toolkit evaluate CONFIG model.onnx --backend onnxruntime
     """
     relaunch_if_requested(launch)
     from ..evaluation import evaluate_model
     result = evaluate_model(config, checkpoint, flip=flip, scales=scales, out=out, input_csv=input_csv,
                             split=split, data_root=data_root, device=device, json_out=json_out,
-                            cfg_options=cfg_options, launcher=launch['launcher'])
+                            cfg_options=cfg_options, launcher=launch['launcher'], backend=backend)
     if result.get('table'):
         click.echo(result['table'])
         from ..core.launch import rank_and_world

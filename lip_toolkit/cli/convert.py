@@ -3,18 +3,22 @@ import click
 
 from ._common import cfg_options_option
 
-REFERENCE_NAMES = ('ce2p', 'schp', 'hrnet-seg', 'mmpose')
+from ..convert import REFERENCES, VARIANT_NAMES  # cheap: no torch until a conversion runs
 
 
 @click.command('convert')
-@click.argument('reference', type=click.Choice(REFERENCE_NAMES))
+@click.argument('reference', type=click.Choice(list(REFERENCES)))
 @click.argument('src', type=click.Path(dir_okay=False))
 @click.argument('dst', type=click.Path(dir_okay=False))
 @click.option('--config', default=None, metavar='CONFIG',
               help='Toolkit config whose model receives the weights (default: the reference config in '
                    'configs/references/).')
+@click.option('--variant', type=click.Choice(VARIANT_NAMES), default=None,
+              help='hrnet-seg only: the released network. inplace-abn = master / HRNet-OCR files (InPlaceABNSync), '
+                   'bn = pytorch-v1.1 file (BatchNorm). Default: told by the file (num_batches_tracked); '
+                   'required where the file does not tell.')
 @cfg_options_option
-def cli(reference, src, dst, config, cfg_options):
+def cli(reference, src, dst, config, variant, cfg_options):
     """Convert a reference system's checkpoint SRC into a toolkit checkpoint DST.
 
     \b
@@ -25,6 +29,8 @@ def cli(reference, src, dst, config, cfg_options):
     mmpose       MMPose zoo (keypoint_head. -> head.)         configs/references/hrnet-w32_mpii-256x256_zero-shot_lip.py
 
     InPlaceABN layers become BN (weight |w| + 1e-5), prefixes such as module. are dropped, heads are renamed.
+    HRNet-Seg released two networks: master's and the HRNet-OCR branch's LIP files ran InPlaceABNSync, the
+    pytorch-v1.1 branch's ran BatchNorm; the file tells which (see --variant).
     Strict: if any key is left unmatched on either side, nothing is written and the keys are named. SRC is
     read with the safe loader (weights only); DST is written atomically.
 
@@ -36,6 +42,7 @@ def cli(reference, src, dst, config, cfg_options):
       lip-toolkit convert mmpose hrnet_w32_mpii_256x256-6c4f923f_20200812.pth hrnet_mpii.pth
     """
     from ..convert import convert
-    result = convert(reference, src, dst, config=config, cfg_options=cfg_options)
+    result = convert(reference, src, dst, config=config, cfg_options=cfg_options, variant=variant)
     filled = f", {result['filled']} BN counters set to 0" if result['filled'] else ''
-    click.echo(f"wrote {result['dst']} ({result['num_tensors']} tensors{filled}) for {result['config']}")
+    network = f" ({reference} variant {result['variant']})" if result['variant'] else ''
+    click.echo(f"wrote {result['dst']} ({result['num_tensors']} tensors{filled}) for {result['config']}{network}")

@@ -11,7 +11,9 @@ A reference checkpoint is turned into a toolkit checkpoint in five steps, each o
    * InPlaceABN(Sync) scales by ``|weight| + eps``, never by ``weight`` (the absolute value keeps its in-place
      backward invertible), so its ``weight`` becomes ``|weight| + eps`` in a plain BatchNorm; ``bias``,
      ``running_mean`` and ``running_var`` are kept. The activation (LeakyReLU 0.01, or none where the reference
-     says ``activation='none'``) is a property of the toolkit module, set by the config.
+     says ``activation='none'``) is a property of the toolkit module, set by the config. Where a reference
+     released files from different norm layers (HRNet-Seg), its *variant*, told by the file or given, decides
+     which norms are InPlaceABN (:func:`resolve_variant`).
    * a convolution bias followed by a BatchNorm folds into the BatchNorm's running mean (``mean - bias``):
      identical in eval mode, and the toolkit's ``ConvModule`` has no bias before a norm;
    * concatenations in another order: the input channels of the following convolution are reordered.
@@ -56,6 +58,11 @@ class ReferenceSpec:
         abn_module: ``f(module_name) -> bool``: is this reference norm an InPlaceABN (weight -> ``|w| + eps``)?
         fold_conv_bias: ``{reference conv bias key: reference norm module}`` folded into the norm's running mean.
         reorder_in_channels: ``{reference weight key: f(weight, state_dict) -> weight}`` channel reorderings.
+        variants: for a reference whose released files ran different norm layers: ``{variant name:
+            abn_module}`` (replacing ``abn_module``); empty for a reference with one network.
+        choose_variant: ``f(state_dict, requested or None, path) -> variant name`` (prefix-free keys): the
+            variant the file shows, or the requested one where the file cannot tell; raises
+            :class:`LipToolkitError` when neither decides or the request contradicts the file.
     """
 
     name: str
@@ -66,6 +73,8 @@ class ReferenceSpec:
     abn_module: Callable[[str], bool] = lambda module: False
     fold_conv_bias: Mapping[str, str] = field(default_factory=dict)
     reorder_in_channels: Mapping[str, Callable] = field(default_factory=dict)
+    variants: Mapping[str, Callable[[str], bool]] = field(default_factory=dict)
+    choose_variant: Optional[Callable] = None
 
 
 def _sample(items: Sequence[str], limit: int = 8) -> str:
@@ -235,20 +244,47 @@ def map_state_dict(source: Mapping, rules: Sequence[RenameRule], target_shapes: 
     return out, filled
 
 
+def resolve_variant(spec: ReferenceSpec, state: Mapping, requested: Optional[str] = None,
+                    path=None) -> Optional[str]:
+    """The variant of ``spec`` that produced ``state`` (prefix-free keys), or None for a one-network reference.
+
+    Raises:
+        LipToolkitError: an unknown variant, a variant asked of a one-network reference, a file that does not
+            tell its variant when none is given, or a request the file contradicts.
+    """
+    if not spec.variants:
+        if requested is not None:
+            raise LipToolkitError(f'{spec.name} has a single network; --variant applies to references with '
+                                  'several released norm layers (hrnet-seg)', path)
+        return None
+    if requested is not None and requested not in spec.variants:
+        raise LipToolkitError(f'unknown {spec.name} variant {requested!r}; one of {", ".join(spec.variants)}',
+                              path)
+    return spec.choose_variant(state, requested, path)
+
+
 def apply_spec(source: Mapping, spec: ReferenceSpec, target_shapes: Mapping[str, Shape],
-               path=None) -> Tuple['OrderedDict', List[str]]:
+               path=None, variant: Optional[str] = None) -> Tuple['OrderedDict', List[str]]:
     """Steps 2-5 for one reference: prefixes, tensor rewrites in the reference's names, renaming, strict check.
+
+    Args:
+        variant: for a reference with :attr:`ReferenceSpec.variants`, the released network to reproduce
+            (default: the one the file shows, see :func:`resolve_variant`).
 
     Returns:
         ``(state_dict, filled)`` as :func:`map_state_dict`.
     """
     state = strip_prefixes(source, spec.strip_prefixes)
+    abn_module = spec.abn_module
+    chosen = resolve_variant(spec, state, variant, path)
+    if chosen is not None:
+        abn_module = spec.variants[chosen]
     for key, reorder in spec.reorder_in_channels.items():
         if key in state:
             state[key] = reorder(state[key], state)
     for bias_key, norm_module in spec.fold_conv_bias.items():
         fold_conv_bias_into_norm(state, bias_key, norm_module)
-    abn_to_bn(state, [module for module in norm_modules(state) if spec.abn_module(module)])
+    abn_to_bn(state, [module for module in norm_modules(state) if abn_module(module)])
     return map_state_dict(state, spec.rules, target_shapes, path=path, title=spec.title)
 
 
@@ -285,7 +321,8 @@ def write_checkpoint(path, state_dict: Mapping, meta: Optional[dict] = None) -> 
     return Path(path)
 
 
-def convert_checkpoint(spec: ReferenceSpec, src, dst, config=None, cfg_options: Optional[dict] = None) -> dict:
+def convert_checkpoint(spec: ReferenceSpec, src, dst, config=None, cfg_options: Optional[dict] = None,
+                       variant: Optional[str] = None) -> dict:
     """Convert reference checkpoint ``src`` into toolkit checkpoint ``dst`` for ``config``'s model.
 
     Args:
@@ -294,9 +331,11 @@ def convert_checkpoint(spec: ReferenceSpec, src, dst, config=None, cfg_options: 
         dst: the toolkit checkpoint to write (atomically; never partially).
         config: toolkit config whose model receives the weights; default ``spec.default_config``.
         cfg_options: config overrides.
+        variant: the released network to reproduce, for a reference with variants (default: the file's).
 
     Returns:
-        ``{'dst', 'config', 'num_tensors', 'filled'}`` (``filled``: how many counters were set to 0).
+        ``{'dst', 'config', 'num_tensors', 'filled', 'variant'}`` (``filled``: how many counters were set to 0;
+        ``variant``: None for a one-network reference).
 
     Raises:
         LipToolkitError: unreadable or unsafe source, same source and destination, or any unmatched key.
@@ -306,9 +345,13 @@ def convert_checkpoint(spec: ReferenceSpec, src, dst, config=None, cfg_options: 
         raise LipToolkitError('the converted checkpoint would overwrite its source; choose another DST', dst)
     config = str(config or spec.default_config)
     source = read_reference_state_dict(src)
+    variant = resolve_variant(spec, strip_prefixes(source, spec.strip_prefixes), variant, src)
     model = build_target_model(config, cfg_options)
-    converted, filled = apply_spec(source, spec, target_shapes_of(model), path=src)
+    converted, filled = apply_spec(source, spec, target_shapes_of(model), path=src, variant=variant)
     # The same strict load every toolkit command does: the file is known to fit before it exists.
     model.load_state_dict(converted, strict=True)
-    write_checkpoint(dst, converted, dict(converted_from=src.name, reference=spec.name, config=config))
-    return dict(dst=str(dst), config=config, num_tensors=len(converted), filled=len(filled))
+    meta = dict(converted_from=src.name, reference=spec.name, config=config)
+    if variant is not None:
+        meta['variant'] = variant
+    write_checkpoint(dst, converted, meta)
+    return dict(dst=str(dst), config=config, num_tensors=len(converted), filled=len(filled), variant=variant)

@@ -13,8 +13,27 @@ reference                           toolkit (``configs/references/hrnetv2-w48_li
 ==================================  ================================================================
 
 The released file holds the training wrapper's keys (``model.<key>``, HRNet-Seg's ``FullModel``), optionally
-inside ``state_dict``; ``model.`` and ``module.`` are removed. Norms are plain BatchNorm (eps 1e-5), so no
-weight changes; checkpoints saved by PyTorch 0.4.0 have no ``num_batches_tracked`` (filled with 0).
+inside ``state_dict``; ``model.`` and ``module.`` are removed.
+
+**Which norm layer ran.** The three released LIP files come from two different networks:
+
+==================  =====================================================  ===========================================
+variant             released file                                          norm layer in ``lib/models/seg_hrnet.py``
+==================  =====================================================  ===========================================
+``inplace-abn``     ``master`` README's file (56.04, PyTorch 0.4.1); the   ``InPlaceABNSync(activation='none')``
+                    HRNet-OCR branch's ``hrnet_lip_5583_torch04.pth``      (``master``; ``bn_helper.py`` under
+                    (55.83, "reproducible only with PyTorch 0.4.1")        PyTorch 0.x): scales by ``|w| + 1e-5``
+``bn``              ``pytorch-v1.1`` README's file (55.8, PyTorch 1.1)     ``nn.BatchNorm2d``: scales by ``w``
+==================  =====================================================  ===========================================
+
+For ``inplace-abn`` every norm weight becomes ``|w| + 1e-5`` (:func:`~.common.abn_to_bn`); for ``bn`` it is
+copied. The file tells which: InPlaceABN (both copies, ``sync_bn/inplace_abn/bn.py``) registers only
+``running_mean`` and ``running_var``, while ``nn.BatchNorm2d`` and ``SyncBatchNorm`` of PyTorch >= 0.4.1 add
+``num_batches_tracked`` to every norm; no branch runs plain BatchNorm on an older PyTorch (``master`` needs
+0.4.1 for ``F.interpolate``, the HRNet-OCR branch picks InPlaceABN under 0.x). So counters on every norm mean
+``bn``, on none ``inplace-abn``; a file with counters on some norms only does not tell, and ``--variant`` is
+then required. ``--variant bn`` is honoured for a file without counters (a BatchNorm file re-saved without
+them); ``--variant inplace-abn`` is refused for a file with counters everywhere (InPlaceABN never writes one).
 
 :func:`reference_keys` builds the reference's ``{key: shape}`` table for any ``STAGE1-4`` setting (the
 experiment YAML's ``MODEL.EXTRA``); :data:`W48_EXTRA` is LIP's ``seg_hrnet_w48_473x473`` setting.
@@ -22,7 +41,8 @@ experiment YAML's ``MODEL.EXTRA``); :data:`W48_EXTRA` is LIP's ``seg_hrnet_w48_4
 from collections import OrderedDict
 from typing import Dict, List, Sequence
 
-from .common import ReferenceSpec
+from ..core.errors import LipToolkitError
+from .common import ReferenceSpec, norm_modules
 
 NORM_FIELDS = ('weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked')
 _NORM = r'(weight|bias|running_mean|running_var|num_batches_tracked)'
@@ -111,7 +131,7 @@ def reference_keys(num_classes: int = 20, extra: Dict = None, counters: bool = T
     Args:
         num_classes: 20 for LIP.
         extra: ``STAGE1-4`` settings (lower-case keys as in :data:`W48_EXTRA`); default W48.
-        counters: include BN ``num_batches_tracked`` (absent from PyTorch 0.4.0 checkpoints).
+        counters: include ``num_batches_tracked`` (``bn`` variant; InPlaceABN files have none).
     """
     extra = extra or W48_EXTRA
     table = OrderedDict()
@@ -152,6 +172,35 @@ def rename_rules() -> List:
     ]
 
 
+#: ``--variant`` choices: the released file each stands for (see the module docstring).
+VARIANTS = {
+    'inplace-abn': "master's LIP file, HRNet-OCR's hrnet_lip_5583_torch04.pth (InPlaceABNSync, |w| + 1e-5)",
+    'bn': "pytorch-v1.1's LIP file (torch BatchNorm2d)",
+}
+
+
+def choose_variant(state, requested=None, path=None) -> str:
+    """``'inplace-abn'`` or ``'bn'`` for a prefix-free HRNet-Seg state dict (see the module docstring).
+
+    Raises:
+        LipToolkitError: the file does not tell and nothing is requested, or ``inplace-abn`` is requested for a
+            file whose every norm has a BatchNorm counter.
+    """
+    norms = norm_modules(state)
+    counted = [module for module in norms if f'{module}.num_batches_tracked' in state]
+    told = 'bn' if norms and len(counted) == len(norms) else 'inplace-abn' if not counted else None
+    if requested is None:
+        if told is None:
+            raise LipToolkitError(f'cannot tell which HRNet-Seg network this is: {len(counted)} of {len(norms)} '
+                                  'norms have num_batches_tracked; pass --variant inplace-abn (master / HRNet-OCR '
+                                  'files) or --variant bn (pytorch-v1.1 file)', path)
+        return told
+    if requested == 'inplace-abn' and told == 'bn':
+        raise LipToolkitError('--variant inplace-abn, but every norm has num_batches_tracked, which InPlaceABN '
+                              'never writes: this is a BatchNorm (pytorch-v1.1) file; use --variant bn', path)
+    return requested
+
+
 SPEC = ReferenceSpec(
     name='hrnet-seg',
     title='HRNet-Seg',
@@ -159,4 +208,6 @@ SPEC = ReferenceSpec(
     rules=rename_rules(),
     strip_prefixes=('module.', 'model.'),
     fold_conv_bias={'last_layer.0.bias': 'last_layer.1'},
+    variants={'inplace-abn': lambda module: True, 'bn': lambda module: False},
+    choose_variant=choose_variant,
 )

@@ -4,7 +4,8 @@ A ``.pth`` file is a pickle, and a pickle can call any function while it loads. 
 unpickler only builds tensors, numbers, strings and containers; everything else must be allow-listed. mmengine's
 full training checkpoints need a little more (see ``docs/checkpoints.md`` for the measured list and the reasons):
 
-* numpy arrays, dtypes and scalars (dataset metainfo, message-hub history);
+* numpy arrays, dtypes and scalars (dataset metainfo, message-hub history) in checkpoints written by plain
+  mmengine / MMPose / MMSeg (the toolkit's own training saves them as plain data, see :class:`SafeCheckpointHook`);
 * mmengine's ``HistoryBuffer`` (the message hub's loss / lr history). Its pickle stores its statistics methods as
   ``getattr(HistoryBuffer, 'mean')``. ``builtins.getattr`` itself is never allowed (it walks from any allowed
   object to any attribute, module globals included); that name is bound instead to
@@ -13,14 +14,15 @@ full training checkpoints need a little more (see ``docs/checkpoints.md`` for th
   the class-wide method table that the real ``HistoryBuffer.__setstate__`` updates.
 
 The allow-list is active only inside our own ``torch.load`` call (:func:`_allow_listed`), never process-wide.
-Checkpoints written by training runs that use :class:`SafeCheckpointHook` hold the history as plain data, so they
-need no ``getattr`` at all; the restricted mapping exists for checkpoints written by plain mmengine / MMPose / MMSeg.
+Checkpoints written by training runs that use :class:`SafeCheckpointHook` hold only plain data and tensors, so
+``torch.load(weights_only=True)`` reads them with no allow-list; the allow-list and the restricted mapping exist for
+checkpoints written by plain mmengine / MMPose / MMSeg.
 
 Public API:
     safe_load(path, map_location='cpu') -> dict
     load_checkpoint(model, path, map_location='cpu', strict=True, revise_keys=...) -> dict
     install_mmengine_checkpoint_loader()   # mmengine's Runner.resume / load_from / init_cfg use safe_load
-    make_runner_checkpoints_safe(runner)   # adds SafeCheckpointHook (history saved as plain data)
+    make_runner_checkpoints_safe(runner)   # adds SafeCheckpointHook (checkpoints saved as plain data)
 """
 import contextlib
 import os
@@ -47,6 +49,8 @@ HISTORY_BUFFER_STATISTICS = ('min', 'max', 'mean', 'current')
 _HISTORY_BUFFER_PATH = 'mmengine.logging.history_buffer.HistoryBuffer'
 # Marks a HistoryBuffer saved as plain data by SafeCheckpointHook.
 _PLAIN_HISTORY_MARK = 'lip_toolkit.HistoryBuffer'
+#: Key in a checkpoint's ``meta`` listing the numpy values SafeCheckpointHook saved as plain data.
+NUMPY_RECORD_KEY = 'lip_toolkit_numpy'
 _DOCS_HINT = 'see docs/checkpoints.md'
 
 
@@ -214,6 +218,12 @@ def safe_load(path, map_location='cpu') -> dict:
         raise LipToolkitError(_refusal(f'{type(exc).__name__}: {exc}'), path) from None
     if not isinstance(checkpoint, dict):
         raise LipToolkitError(f'not a checkpoint: the file holds a {type(checkpoint).__name__}, not a dict', path)
+    meta = checkpoint.get('meta')
+    if isinstance(meta, dict) and NUMPY_RECORD_KEY in meta:
+        try:
+            checkpoint = restore_numpy(checkpoint, meta.pop(NUMPY_RECORD_KEY))
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:
+            raise LipToolkitError(f"refused to load: malformed meta['{NUMPY_RECORD_KEY}'] ({exc})", path) from None
     _restore_history_buffers(checkpoint)
     return checkpoint
 
@@ -357,6 +367,55 @@ def _plain_history(buffer: HistoryBuffer) -> dict:
             'count_history': count_history.tolist(), 'max_length': int(buffer.max_length)}
 
 
+def to_plain_data(value, record: list, path: Tuple = ()):
+    """``value`` with numpy arrays as nested lists, numpy scalars as Python numbers and ``HistoryBuffer`` objects
+    as plain dicts, so that ``torch.load(weights_only=True)`` reads it with no allow-list at all.
+
+    Containers holding something converted are rebuilt (the live objects, e.g. a dataset's metainfo, are left
+    alone); others are returned as they are. Each numpy value converted is appended to ``record`` as
+    ``(path, 'array' | 'scalar', dtype)``, which :func:`restore_numpy` uses to give back exactly what was saved.
+    """
+    if isinstance(value, HistoryBuffer):
+        return _plain_history(value)
+    if isinstance(value, np.ndarray):
+        record.append((path, 'array', value.dtype.str))
+        return value.tolist()
+    if isinstance(value, np.generic):
+        record.append((path, 'scalar', value.dtype.str))
+        return value.item()
+    if isinstance(value, dict) and type(value) in (dict, OrderedDict, Counter):
+        items = {key: to_plain_data(item, record, path + (key, )) for key, item in value.items()}
+        if all(items[key] is item for key, item in value.items()):
+            return value
+        return type(value)(items)
+    if type(value) in (list, tuple):
+        items = [to_plain_data(item, record, path + (index, )) for index, item in enumerate(value)]
+        if all(new is old for new, old in zip(items, value)):
+            return value
+        return type(value)(items)
+    return value
+
+
+def restore_numpy(checkpoint: dict, record) -> dict:
+    """Put back the numpy values :func:`to_plain_data` converted (``record`` lists where and of which dtype)."""
+    by_path = {tuple(path): (kind, dtype) for path, kind, dtype in record}
+    prefixes = {tuple(path[:length]) for path in by_path for length in range(len(path))}
+
+    def rebuild(value, path):
+        if path in by_path:
+            kind, dtype = by_path[path]
+            return np.array(value, dtype=np.dtype(dtype)) if kind == 'array' else np.dtype(dtype).type(value)
+        if path not in prefixes:
+            return value
+        if isinstance(value, dict):
+            return type(value)((key, rebuild(item, path + (key, ))) for key, item in value.items())
+        if isinstance(value, (list, tuple)):
+            return type(value)(rebuild(item, path + (index, )) for index, item in enumerate(value))
+        return value
+
+    return rebuild(checkpoint, ())
+
+
 _SAFE_LEAVES = (type(None), bool, int, float, complex, str, bytes, bytearray, torch.Tensor, torch.device,
                 torch.dtype, np.generic)
 
@@ -381,10 +440,14 @@ def unloadable_entries(value, where: str = 'checkpoint') -> List[str]:
 
 @HOOKS.register_module()
 class SafeCheckpointHook(Hook):
-    """Writes training checkpoints that :func:`safe_load` reads without any ``getattr``.
+    """Writes training checkpoints that a plain ``torch.load(path, weights_only=True)`` reads, no allow-list.
 
-    Just before mmengine saves, the message hub's ``HistoryBuffer`` objects are replaced (in the checkpoint dict
-    only, not in the live hub) by plain data; :func:`safe_load` turns them back into ``HistoryBuffer`` on resume.
+    Just before mmengine saves, everything but the weights goes through :func:`to_plain_data` (in the checkpoint
+    dict only, not in the live hub or dataset): the message hub's ``HistoryBuffer`` objects and every numpy
+    array or scalar (MMPose's dataset metainfo: ``sigmas``, colours, joint weights; the hub's ``eta``, best
+    scores) become plain Python data, and ``meta['lip_toolkit_numpy']`` records where the numpy values were.
+    :func:`safe_load` turns both back, so ``Runner.resume`` gets exactly what was saved (no "dataset metainfo is
+    different" warning); MMPose's and MMSeg's own tools load the file as it is.
     It also warns, naming the entry, when anything else in the checkpoint would be refused at load time, so that
     a run learns at its first save, not at resume, that its checkpoints cannot be resumed safely.
     Lowest priority: it runs after every other hook has added what it adds to the checkpoint.
@@ -393,12 +456,12 @@ class SafeCheckpointHook(Hook):
     priority = 'LOWEST'
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        hub = checkpoint.get('message_hub')
-        scalars = hub.get('log_scalars') if isinstance(hub, dict) else None
-        if isinstance(scalars, dict):
-            hub['log_scalars'] = OrderedDict(
-                (key, _plain_history(value) if isinstance(value, HistoryBuffer) else value)
-                for key, value in scalars.items())
+        record: list = []
+        for key in list(checkpoint):
+            if key != 'state_dict':  # the weights are tensors already (and keep their _metadata)
+                checkpoint[key] = to_plain_data(checkpoint[key], record, (key, ))
+        if record and isinstance(checkpoint.get('meta'), dict):
+            checkpoint['meta'][NUMPY_RECORD_KEY] = [(list(path), kind, dtype) for path, kind, dtype in record]
         problems = unloadable_entries({k: v for k, v in checkpoint.items() if k != 'state_dict'})
         if problems:
             runner.logger.warning(

@@ -44,6 +44,32 @@ def _open_pil(path: Path):
     return image
 
 
+def probe_image(path: PathLike) -> None:
+    """Check cheaply, from the file header only, that ``path`` is an image PIL can open.
+
+    Catches missing, empty, foreign and unrecognised files before any work starts; damage further into the file
+    (a truncated JPEG) shows only when :func:`read_image_bgr` decodes it.
+
+    Raises:
+        LipToolkitError: as :func:`read_image_bgr`, for what the header shows.
+    """
+    from PIL import Image, UnidentifiedImageError
+    path = Path(path)
+    if not path.exists():
+        raise LipToolkitError('image not found', path)
+    if path.is_dir():
+        raise LipToolkitError('is a folder, not an image', path)
+    try:
+        with Image.open(path):
+            pass
+    except UnidentifiedImageError:
+        raise LipToolkitError('not an image file (or a format PIL cannot read)', path) from None
+    except Image.DecompressionBombError as exc:
+        raise LipToolkitError(f'image too large to decode safely: {exc}', path) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise LipToolkitError(f'cannot decode image ({exc})', path) from None
+
+
 def _to_uint8(array: np.ndarray) -> np.ndarray:
     """Scale a 16-bit, 32-bit integer or float single-channel array to 0..255."""
     if array.dtype == np.uint8:

@@ -29,11 +29,16 @@ def _check_parent_writable(path: Path) -> None:
 def atomic_write(path: PathLike, mode: str = 'w', **open_kwargs) -> Iterator:
     """Open a temporary file beside ``path``; on success fsync and rename it over ``path``.
 
+    Text modes write UTF-8 unless ``encoding`` is given.
+
     Example:
         >>> with atomic_write('/tmp/example.csv') as f:
         ...     _ = f.write('a,b\\n')
     """
     path = Path(path)
+    if 'b' not in mode:
+        # Text is UTF-8 whatever the locale says: ids such as 'photo é 1' must survive an ASCII locale.
+        open_kwargs.setdefault('encoding', 'utf-8')
     _check_parent_writable(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.partial', dir=path.parent)
     try:

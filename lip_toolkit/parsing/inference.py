@@ -8,7 +8,9 @@ ensemble and ``predict`` all go through it, so they agree pixel for pixel:
    images of different sizes therefore share one batch. With ``warp='ce2p'`` / ``'schp'`` it is instead warped
    exactly as those references' evaluation warps it (:mod:`.reference_warp`), and a scale resizes that input
    (bilinear, ``align_corners=True``) as SCHP's multi-scale test does;
-2. the model's own data preprocessor normalises it and the segmentor's ``inference`` gives class logits;
+2. the model's own data preprocessor normalises it and the segmentor's ``inference`` gives class logits
+   (:class:`SegmentorNetwork`; an exported copy of that network, e.g. ONNX Runtime's, can take its place:
+   everything around it stays as it is);
 3. with ``flip``, the mirrored image is run too, its logits mirrored back and the left/right channels swapped
    (14<->15 arms, 16<->17 legs, 18<->19 shoes), as CE2P/SCHP/HRNet-Seg do;
 4. the flips are averaged at the input size; the border is cut off, the logits are resized (bilinear) to the
@@ -55,11 +57,45 @@ def unflip_logits(logits, flip_pairs: Sequence[Tuple[int, int]] = LIP_FLIP_PAIRS
     return torch.flip(logits, dims=[-1])[..., order, :, :]
 
 
+class SegmentorNetwork:
+    """The network call of :class:`ParsingLogitPredictor`: normalised images -> class logits at their size.
+
+    It is the one thing a backend replaces: ``lip-toolkit export`` traces exactly this call, and an exported
+    network (:class:`lip_toolkit.deploy.OnnxRuntimeNetwork`) offers the same attributes.
+
+    Args:
+        segmentor: an MMSeg segmentor (``EncoderDecoder``) in eval mode.
+
+    Attributes:
+        preprocessing: ``{'mean', 'std'}`` (per input channel, or None: no normalisation) and ``'bgr_to_rgb'``,
+            from the segmentor's data preprocessor.
+        num_classes: output channels.
+    """
+
+    def __init__(self, segmentor):
+        from ..core.preprocessing import normalisation_of
+        self.segmentor = segmentor.eval()
+        self.preprocessing = normalisation_of(segmentor.data_preprocessor)
+        self.num_classes = int(segmentor.decode_head.out_channels)
+
+    @property
+    def device(self):
+        return next(self.segmentor.parameters()).device
+
+    def __call__(self, inputs):
+        """Logits (B, C, H, W) of normalised images (B, 3, H, W): the segmentor's whole or slide inference."""
+        shape = tuple(inputs.shape[2:])
+        metas = [dict(img_shape=shape, ori_shape=shape, pad_shape=shape, padding_size=[0, 0, 0, 0])
+                 for _ in range(inputs.shape[0])]
+        return self.segmentor.inference(inputs, metas)
+
+
 class ParsingLogitPredictor:
     """Class logits of an MMSeg parsing model at each image's original size.
 
     Args:
-        model: a built MMSeg segmentor (``EncoderDecoder``) with weights loaded; it is put in eval mode.
+        model: a built MMSeg segmentor (``EncoderDecoder``) with weights loaded (it is put in eval mode), or a
+            network with :class:`SegmentorNetwork`'s interface (an exported model run by ONNX Runtime).
         input_size: ``(height, width)`` the image is resized to at scale 1.0; ``None`` keeps each image's size.
         flip: also run the mirrored image (with the left/right channel swap) and average.
         scales: factors on ``input_size``; the logits of all scales are averaged at the original size.
@@ -86,7 +122,8 @@ class ParsingLogitPredictor:
         scales = tuple(float(s) for s in scales)
         if not scales or any(s <= 0 for s in scales):
             raise LipToolkitError(f'scales must be positive numbers, got {scales}')
-        self.model = model.eval()
+        self.model = model
+        self.network = SegmentorNetwork(model) if hasattr(model, 'inference') else model
         self.input_size = None if input_size is None else (int(input_size[0]), int(input_size[1]))
         self.flip = bool(flip)
         self.scales = scales
@@ -103,19 +140,28 @@ class ParsingLogitPredictor:
 
     @classmethod
     def from_config(cls, config, checkpoint=None, device: Optional[str] = None, cfg_options: dict = None,
-                    **kwargs) -> 'ParsingLogitPredictor':
+                    backend: str = 'pytorch', **kwargs) -> 'ParsingLogitPredictor':
         """Build the config's model, load ``checkpoint`` (safely) and wrap it.
 
         Args:
             config: config path (or a path under ``configs/``) or an mmengine ``Config``.
-            checkpoint: weights file; ``None`` keeps the initial weights (tests).
+            checkpoint: weights file; ``None`` keeps the initial weights (tests). With ``backend='onnxruntime'``:
+                a ``.onnx`` file written by ``lip-toolkit export`` from this config.
             device: ``'cpu'``, ``'cuda'``, ``'cuda:N'``; default CUDA when available.
             cfg_options: overrides applied to the config.
+            backend: ``'pytorch'`` or ``'onnxruntime'``; the test-time geometry (config and ``kwargs``) is the
+                same for both.
             **kwargs: predictor options; ``input_size``, ``keep_ratio``, ``warp`` and ``resize_in`` default to
                 the config's (the last two from ``model.test_cfg``).
         """
+        from ..deploy.runtime import check_backend_file
         cfg = _as_config(config, cfg_options)
-        model = build_parsing_model(cfg, checkpoint, device)
+        check_backend_file(checkpoint, backend)
+        if backend == 'onnxruntime':
+            from ..deploy.runtime import OnnxRuntimeNetwork
+            model = OnnxRuntimeNetwork(checkpoint, device=device, config=cfg, track='parsing')
+        else:
+            model = build_parsing_model(cfg, checkpoint, device)
         input_size, keep_ratio = config_input_size(cfg)
         kwargs.setdefault('input_size', input_size)
         kwargs.setdefault('keep_ratio', keep_ratio)
@@ -126,11 +172,11 @@ class ParsingLogitPredictor:
 
     @property
     def device(self):
-        return next(self.model.parameters()).device
+        return self.network.device
 
     @property
     def num_classes(self) -> int:
-        return int(self.model.decode_head.out_channels)
+        return int(self.network.num_classes)
 
     def __call__(self, images: Union[np.ndarray, Sequence[np.ndarray]]):
         """Logits (C, H, W) float32 for one BGR image (H, W, 3) uint8, or a list of them for a list/batch."""
@@ -226,19 +272,30 @@ class ParsingLogitPredictor:
         windows = [(index_map, self.input_size) for index_map in index_maps]
         return crops, windows
 
-    def _forward(self, batch):
-        """Normalise with the model's data preprocessor and run the segmentor's (whole or slide) inference."""
-        preprocessor = self.model.data_preprocessor
+    def network_inputs(self, images: Sequence[np.ndarray], scale: float = 1.0):
+        """The normalised batch the network sees for these BGR images at ``scale`` (export's parity check)."""
+        if self.warp:
+            inputs, _ = self._scale_warped(self._prepare_warped(images), scale)
+        else:
+            inputs, _ = self._prepare(images, scale)
+        return self._normalise(inputs)
+
+    def _normalise(self, batch):
+        """(B, 3, H, W) BGR pixels -> the network's input, as the model's data preprocessor makes it."""
+        import torch
+        preprocessing = self.network.preprocessing
         inputs = batch.to(self.device).float()
-        # MMSeg's SegDataPreProcessor names the flag ``channel_conversion``, mmengine's ``_channel_conversion``.
-        if getattr(preprocessor, 'channel_conversion', getattr(preprocessor, '_channel_conversion', False)):
+        if preprocessing['bgr_to_rgb']:
             inputs = inputs[:, [2, 1, 0]]
-        if getattr(preprocessor, '_enable_normalize', False):
-            inputs = (inputs - preprocessor.mean) / preprocessor.std
-        shape = tuple(inputs.shape[2:])
-        metas = [dict(img_shape=shape, ori_shape=shape, pad_shape=shape, padding_size=[0, 0, 0, 0])
-                 for _ in range(inputs.shape[0])]
-        return self.model.inference(inputs, metas)
+        if preprocessing['mean'] is not None:
+            mean = torch.tensor(preprocessing['mean'], device=inputs.device).view(1, -1, 1, 1)
+            std = torch.tensor(preprocessing['std'], device=inputs.device).view(1, -1, 1, 1)
+            inputs = (inputs - mean) / std
+        return inputs
+
+    def _forward(self, batch):
+        """Normalise and run the network (the segmentor's whole or slide inference, or its exported copy)."""
+        return self.network(self._normalise(batch))
 
 
 def _restore(logits, window, original_shape, exp_space: bool = False):
@@ -376,7 +433,7 @@ def split_items(cfg, split: str = 'val', data_root=None) -> List[Dict]:
 
 def evaluate_checkpoint(config, checkpoint, flip: bool = False, scales: Sequence[float] = (1.0,),
                         out_dir=None, split: str = 'val', data_root=None, device: Optional[str] = None,
-                        cfg_options: Optional[dict] = None, batch_size: int = 4) -> dict:
+                        cfg_options: Optional[dict] = None, batch_size: int = 4, backend: str = 'pytorch') -> dict:
     """Predict a LIP split with a checkpoint; score it (mIoU) when it has labels; optionally write PNGs.
 
     Args:
@@ -391,6 +448,7 @@ def evaluate_checkpoint(config, checkpoint, flip: bool = False, scales: Sequence
         device: ``'cpu'``, ``'cuda'``...; default CUDA when available.
         cfg_options: config overrides.
         batch_size: images per forward pass.
+        backend: ``'pytorch'``, or ``'onnxruntime'`` with ``checkpoint`` an exported ``.onnx`` file.
 
     Returns:
         ``{'mIoU', 'pixel_acc', 'mean_acc', 'IoU': {class: %}, 'num_images', 'table'}`` (percentages; scores and
@@ -412,7 +470,7 @@ def evaluate_checkpoint(config, checkpoint, flip: bool = False, scales: Sequence
         import torch
         device = f'cuda:{torch.cuda.current_device()}' if torch.cuda.is_available() else 'cpu'
     predictor = ParsingLogitPredictor.from_config(cfg, checkpoint, device=device, flip=flip, scales=scales,
-                                                  batch_size=batch_size)
+                                                  batch_size=batch_size, backend=backend)
     items = split_items(cfg, split, data_root)
     mine = items[rank::world]
     num_classes = predictor.num_classes

@@ -3,4 +3,5 @@
 It is what configs name in ``custom_imports`` and what :mod:`lip_toolkit.registration` adds to mmseg's registry
 locations. ``lip_toolkit.parsing`` itself stays light, so that offline tools (PNG scoring) never import mmseg.
 """
-from . import datasets, metrics, models  # noqa: F401
+from ..core import gpu_speed  # noqa: F401  (registers the configs' CudaAmpOptimWrapper)
+from . import datasets, metrics, models, self_correction  # noqa: F401

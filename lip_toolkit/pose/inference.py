@@ -10,6 +10,10 @@ The path every pose prediction takes (evaluation, the ensemble, refinement):
 3. heatmaps of models with other input sizes are brought onto one grid with :func:`warp_heatmaps`, averaged, and
    decoded with :func:`decode_heatmaps`.
 
+The layers between the normalised input and what the head decodes (backbone, neck, head layers: the *network*,
+:func:`network_outputs`) can run elsewhere: :func:`use_exported_network` hands them to an exported copy (ONNX
+Runtime) while the pipeline, flip test and decoding above stay MMPose's, unchanged.
+
 :func:`evaluate_checkpoint` is the API behind ``lip-toolkit evaluate CONFIG CHECKPOINT``.
 """
 import os.path as osp
@@ -144,6 +148,57 @@ def whole_image_bbox(image: np.ndarray) -> np.ndarray:
     return np.array([0, 0, width, height], dtype=np.float32)
 
 
+def network_outputs(model, inputs) -> tuple:
+    """The network of a top-down model on a normalised batch, as a flat tuple of tensors (what export traces).
+
+    ``head.forward(extract_feat(inputs))``: heatmaps, ``(heatmaps,)``; MSPN's list of stage outputs, of which
+    the test uses the last, ``(last,)``; an integral-regression head's (PoseFix) ``(coords, heatmaps)``.
+    For PoseFix, ``inputs`` are the image channels followed by the rendered coarse-pose maps.
+    """
+    outputs = model.head.forward(model.extract_feat(inputs))
+    if isinstance(outputs, list):
+        return (outputs[-1],)
+    return tuple(outputs) if isinstance(outputs, tuple) else (outputs,)
+
+
+def head_output_kind(model, inputs) -> str:
+    """How the head's forward packs its outputs (``'tensor'``, ``'list'``, ``'tuple'``), for the exported copy."""
+    outputs = model.head.forward(model.extract_feat(inputs))
+    return 'list' if isinstance(outputs, list) else 'tuple' if isinstance(outputs, tuple) else 'tensor'
+
+
+def use_exported_network(model, network, input_channels: Sequence[int], head_output: str):
+    """Run ``model``'s network through ``network`` (an exported copy); everything around it stays the model's.
+
+    ``model.predict`` still runs the flip test (mirrored input, flipped-back outputs, joint swap), the head's
+    decoding and the mapping to original pixels; only ``extract_feat`` + ``head.forward`` are replaced, by
+    ``network`` applied to the input's channel groups (image, and PoseFix's coarse-pose maps) with its outputs
+    packed as the head's forward packs them. The model's own layers are dropped (their weights are unused).
+
+    Args:
+        model: a top-down model built from the config the network was exported from.
+        network: callable on tensors, one per channel group, returning the tensors of :func:`network_outputs`
+            (one tensor, or a tuple).
+        input_channels: channels of each network input, e.g. ``(3,)`` or ``(3, 16)``.
+        head_output: :func:`head_output_kind` of the exported model.
+    """
+    import torch
+
+    def extract_feat(inputs):
+        outputs = network(*torch.split(inputs, list(input_channels), dim=1))
+        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+        if head_output == 'list':
+            return [outputs[-1]]
+        return tuple(outputs) if head_output == 'tuple' else outputs[0]
+
+    model.backbone = None
+    if getattr(model, 'neck', None) is not None:
+        model.neck = None
+    model.extract_feat = extract_feat
+    model.head.forward = lambda feats: feats
+    return model
+
+
 class PoseHeatmapPredictor:
     """Heatmaps (flip-averaged) and joints in original pixels for batches of decoded images.
 
@@ -183,9 +238,22 @@ class PoseHeatmapPredictor:
 
     @classmethod
     def from_config(cls, config, checkpoint=None, flip: bool = True, device: Optional[str] = None,
-                    cfg_options: Optional[dict] = None) -> 'PoseHeatmapPredictor':
-        """Build the model of ``config`` (path or Config), load ``checkpoint`` safely, wrap it."""
-        return cls(build_pose_model(_as_config(config, cfg_options), checkpoint, device), flip=flip)
+                    cfg_options: Optional[dict] = None, backend: str = 'pytorch') -> 'PoseHeatmapPredictor':
+        """Build the model of ``config`` (path or Config), load ``checkpoint`` safely, wrap it.
+
+        With ``backend='onnxruntime'``, ``checkpoint`` is a ``.onnx`` file written by ``lip-toolkit export`` from
+        this config; it runs the network (:func:`use_exported_network`), the config everything else.
+        """
+        from ..deploy.runtime import check_backend_file
+        cfg = _as_config(config, cfg_options)
+        check_backend_file(checkpoint, backend)
+        if backend != 'onnxruntime':
+            return cls(build_pose_model(cfg, checkpoint, device), flip=flip)
+        from ..deploy.runtime import OnnxRuntimeNetwork
+        network = OnnxRuntimeNetwork(checkpoint, device=device, config=cfg, track='pose')
+        model = use_exported_network(build_pose_model(cfg, None, 'cpu'), network, network.input_channels,
+                                     network.metadata['head_output'])
+        return cls(model, flip=flip)
 
     @property
     def device(self):
@@ -204,6 +272,31 @@ class PoseHeatmapPredictor:
             HeatmapBatch
         """
         import torch
+
+        saved_cfg = self.model.test_cfg
+        self.model.test_cfg = self.test_cfg
+        try:
+            with torch.no_grad():
+                data = self.model_inputs(images, bboxes, coarse_keypoints)
+                results = self.model.predict(data['inputs'], data['data_samples'])
+        finally:
+            self.model.test_cfg = saved_cfg
+        heatmaps = np.stack([_to_numpy(r.pred_fields.heatmaps) for r in results]).astype(np.float32)
+        height, width = heatmaps.shape[-2:]
+        affines = np.stack([heatmap_affine(r.metainfo['input_center'], r.metainfo['input_scale'], (width, height))
+                            for r in results])
+        keypoints = np.stack([_to_numpy(r.pred_instances.keypoints)[0, :, :2] for r in results])
+        scores = np.stack([_to_numpy(r.pred_instances.keypoint_scores)[0] for r in results])
+        return HeatmapBatch(heatmaps=heatmaps, affines=affines, keypoints=keypoints.astype(np.float64),
+                            scores=scores.astype(np.float64))
+
+
+    def model_inputs(self, images: Sequence[np.ndarray], bboxes: Optional[Sequence[np.ndarray]] = None,
+                     coarse_keypoints: Optional[np.ndarray] = None) -> dict:
+        """The config's test pipeline and the model's data preprocessor on a batch: ``{'inputs', 'data_samples'}``.
+
+        Arguments as :meth:`predict`.
+        """
         from mmengine.dataset import pseudo_collate
 
         if self.is_posefix and coarse_keypoints is None:
@@ -217,23 +310,7 @@ class PoseHeatmapPredictor:
             if coarse_keypoints is not None:
                 info['coarse_keypoints'] = np.asarray(coarse_keypoints[index], dtype=np.float32).reshape(1, -1, 2)
             samples.append(self.pipeline(info))
-        batch = pseudo_collate(samples)
-        saved_cfg = self.model.test_cfg
-        self.model.test_cfg = self.test_cfg
-        try:
-            with torch.no_grad():
-                data = self.model.data_preprocessor(batch, False)
-                results = self.model.predict(data['inputs'], data['data_samples'])
-        finally:
-            self.model.test_cfg = saved_cfg
-        heatmaps = np.stack([_to_numpy(r.pred_fields.heatmaps) for r in results]).astype(np.float32)
-        height, width = heatmaps.shape[-2:]
-        affines = np.stack([heatmap_affine(r.metainfo['input_center'], r.metainfo['input_scale'], (width, height))
-                            for r in results])
-        keypoints = np.stack([_to_numpy(r.pred_instances.keypoints)[0, :, :2] for r in results])
-        scores = np.stack([_to_numpy(r.pred_instances.keypoint_scores)[0] for r in results])
-        return HeatmapBatch(heatmaps=heatmaps, affines=affines, keypoints=keypoints.astype(np.float64),
-                            scores=scores.astype(np.float64))
+        return self.model.data_preprocessor(pseudo_collate(samples), False)
 
 
 def _to_numpy(value) -> np.ndarray:
@@ -327,7 +404,7 @@ def _coarse_poses(input_csv, names: Sequence[str]) -> np.ndarray:
 
 def evaluate_checkpoint(config, checkpoint, flip: bool = True, out=None, input_csv=None, split: str = 'val',
                         data_root=None, batch_size: int = 8, device: Optional[str] = 'cpu',
-                        cfg_options: Optional[dict] = None) -> dict:
+                        cfg_options: Optional[dict] = None, backend: str = 'pytorch') -> dict:
     """Predict a LIP split with a checkpoint, write the LIP CSV, and score PCKh where ground truth exists.
 
     With a PoseFix config, ``input_csv`` (any LIP-format predictions CSV) is the pose to refine; the scores of
@@ -345,6 +422,7 @@ def evaluate_checkpoint(config, checkpoint, flip: bool = True, out=None, input_c
         batch_size: images per forward pass.
         device: ``'cpu'``, ``'cuda'``... (None: cuda when available).
         cfg_options: config overrides.
+        backend: ``'pytorch'``, or ``'onnxruntime'`` with ``checkpoint`` an exported ``.onnx`` file.
 
     Returns:
         dict: ``PCKh`` (= ``Mean``), ``Head`` ... ``Ankle``, ``UBody``, ``Mean``, ``per_joint`` (percentages,
@@ -359,8 +437,7 @@ def evaluate_checkpoint(config, checkpoint, flip: bool = True, out=None, input_c
     from .metrics import compute_lip_pckh, count_scored_images
 
     cfg = _as_config(config, cfg_options)
-    model = build_pose_model(cfg, checkpoint, device)
-    predictor = PoseHeatmapPredictor(model, flip=flip)
+    predictor = PoseHeatmapPredictor.from_config(cfg, checkpoint, flip=flip, device=device, backend=backend)
     if predictor.is_posefix and input_csv is None:
         raise LipToolkitError('a PoseFix config refines predictions: pass the CSV to refine (--input PRED.csv)')
     if not predictor.is_posefix and input_csv is not None:

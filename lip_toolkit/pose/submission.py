@@ -76,7 +76,7 @@ def make_pose_submission(pred_csv: PathLike, test_ids: IdsLike, out: PathLike,
         return reports[-1]
 
     with checked_atomic_write(out, check) as handle:
-        handle.write(format_rows(ids, ordered).encode('ascii'))
+        handle.write(format_rows(ids, ordered).encode('utf-8'))
     return reports[-1]
 
 

@@ -1,8 +1,8 @@
 """Colour-code LIP label maps with the LIP palette, blend them over the image, and add a class legend.
 
 Label maps hold class ids 0-19 (:data:`lip_toolkit.parsing.classes.LIP_CLASSES`) and 255 for ignored pixels.
-Colours come from :data:`~lip_toolkit.parsing.classes.LIP_PALETTE` (RGB, as in MMSeg's metainfo); pictures
-are BGR like everything cv2 and the toolkit's image reader produce.
+Colours come from :data:`~lip_toolkit.parsing.classes.LIP_PALETTE` (LIP's official colours, also MMSeg's
+``LIPDataset`` palette; RGB); pictures are BGR like everything cv2 and the toolkit's image reader produce.
 """
 from typing import List, Optional, Sequence, Tuple
 
@@ -60,6 +60,12 @@ def present_classes(label: np.ndarray) -> List[int]:
     """Class ids that occur in ``label`` (ignored pixels excluded), ascending."""
     ids = np.unique(check_label_map(label))
     return [int(i) for i in ids if i != IGNORE_INDEX]
+
+
+def painted_classes(label: np.ndarray, over_image: bool) -> List[int]:
+    """The classes a picture of ``label`` shows in colour: over an image, background (0) is left as the image and
+    is not one of them; on the bare colour map it is painted black and is."""
+    return [i for i in present_classes(label) if i != 0 or not over_image]
 
 
 def overlay_label(image: np.ndarray, label: np.ndarray, alpha: float = 0.6) -> np.ndarray:
@@ -137,9 +143,10 @@ def render_parsing(image: Optional[np.ndarray], label: np.ndarray, alpha: float 
         image: ``H x W x 3`` BGR picture, or ``None`` for the colour-coded map alone.
         label: ``H x W`` class ids.
         alpha: class colour weight of the blend.
-        legend: append a legend listing exactly the classes present in ``label``.
+        legend: append a legend listing exactly the classes painted (:func:`painted_classes`: over an image,
+            Background is not listed).
     """
     picture = colorize_label(label) if image is None else overlay_label(image, label, alpha)
     if not legend:
         return picture
-    return attach_legend(picture, present_classes(label))
+    return attach_legend(picture, painted_classes(label, over_image=image is not None))

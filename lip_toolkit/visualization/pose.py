@@ -2,13 +2,18 @@
 
 Keypoints follow the LIP CSV: ``(16, 3)`` rows of ``x, y, v`` with ``v = 0`` visible, ``v = 1`` labelled but
 occluded, ``nan`` unlabelled; or ``(16, 2)`` predictions without a flag. Visible joints are filled discs,
-occluded joints hollow rings; unlabelled joints and the limbs touching them are left out.
+occluded joints hollow rings; unlabelled joints and the limbs touching them are left out, and so are predicted
+joints whose confidence is below a threshold (``kpt_thr``, as MMPose's visualiser does).
 """
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
 #: Joint names in LIP (= MPII) order.
+#: Predicted joints scoring below this are not drawn: MMPose's default (``PoseLocalVisualizer``, its demos'
+#: ``--kpt-thr``). A tiny or half-trained model's heatmap maxima are mostly far below it.
+DEFAULT_KPT_THR = 0.3
+
 LIP_JOINT_NAMES = ('R_Ankle', 'R_Knee', 'R_Hip', 'L_Hip', 'L_Knee', 'L_Ankle', 'B_Pelvis', 'B_Spine', 'B_Neck',
                    'B_Head', 'R_Wrist', 'R_Elbow', 'R_Shoulder', 'L_Shoulder', 'L_Elbow', 'L_Wrist')
 
@@ -46,12 +51,15 @@ def limb_color(limb: Tuple[int, int]) -> Tuple[int, int, int]:
     return sides[0] if sides else CENTER_COLOR
 
 
-def drawing_sizes(height: int, width: int) -> Tuple[int, int]:
-    """Line thickness and joint radius that stay visible on thumbnails and on large photos alike."""
-    short_side = max(1, min(height, width))
-    thickness = max(1, int(round(short_side / 160)))
-    radius = max(3, int(round(short_side / 70)))
-    return thickness, radius
+def drawing_sizes(height: int, width: int) -> Tuple[int, float]:
+    """Limb line width (pixels) and joint radius (pixels, fractional) for an image of this size.
+
+    Both are proportional to the image diagonal, so a skeleton covers the same share of a thumbnail and of a
+    large photo: 1 px lines and 3 px joints on a 120 x 200 LIP crop, 25 px and 62 px on a 3000 x 4000 photo.
+    Lines are at least 1 px and joints 1.5 px, so that the smallest pictures still show them.
+    """
+    diagonal = float(np.hypot(height, width))
+    return max(1, int(round(diagonal / 200))), max(1.5, diagonal / 80)
 
 
 def _validate(keypoints) -> np.ndarray:
@@ -61,17 +69,20 @@ def _validate(keypoints) -> np.ndarray:
     return points
 
 
-def draw_pose(image: np.ndarray, keypoints, thickness: Optional[int] = None, radius: Optional[int] = None,
-              joints: Optional[Sequence[int]] = None) -> np.ndarray:
+def draw_pose(image: np.ndarray, keypoints, thickness: Optional[int] = None, radius: Optional[float] = None,
+              joints: Optional[Sequence[int]] = None, scores=None, kpt_thr: Optional[float] = None) -> np.ndarray:
     """Return a copy of ``image`` with the LIP skeleton drawn on it.
 
     Args:
         image: ``H x W x 3`` uint8 BGR picture (left untouched).
         keypoints: ``(16, 3)`` ``x, y, v`` (``v`` 0 visible, 1 occluded) or ``(16, 2)`` ``x, y``; ``nan`` marks
             an unlabelled joint, which is skipped with its limbs.
-        thickness: limb line width in pixels; default scales with the image.
-        radius: joint radius in pixels; default scales with the image.
+        thickness: limb line width in pixels; default scales with the image (:func:`drawing_sizes`).
+        radius: joint radius in pixels (quarter pixels are drawn); default scales with the image.
         joints: draw only these joint indices (and limbs between them); default all 16.
+        scores: ``(16,)`` confidences of predicted joints (with ``kpt_thr``).
+        kpt_thr: joints whose score is below this (or not a number) are left out with their limbs, as MMPose's
+            ``kpt_thr`` does; ``None`` draws every joint. Needs ``scores``.
 
     Returns:
         The drawn ``H x W x 3`` uint8 copy.
@@ -85,12 +96,21 @@ def draw_pose(image: np.ndarray, keypoints, thickness: Optional[int] = None, rad
     canvas = np.ascontiguousarray(image, dtype=np.uint8).copy()
     default_thickness, default_radius = drawing_sizes(*canvas.shape[:2])
     thickness = default_thickness if thickness is None else int(thickness)
-    radius = default_radius if radius is None else int(radius)
+    radius = default_radius if radius is None else float(radius)
     selected = set(range(16) if joints is None else joints)
+    if kpt_thr is not None:
+        if scores is None:
+            raise ValueError('kpt_thr needs the joint scores')
+        confidence = np.asarray(scores, dtype=np.float64).reshape(-1)
+        if confidence.shape != (16, ):
+            raise ValueError(f'expected 16 joint scores, got shape {np.shape(scores)}')
+        # nan scores compare False: such joints are not drawn either.
+        selected &= {j for j in range(16) if confidence[j] >= kpt_thr}
     labelled = [bool(np.all(np.isfinite(points[j, :2]))) and j in selected for j in range(16)]
     occluded = [points.shape[1] == 3 and np.isfinite(points[j, 2]) and points[j, 2] >= 1 for j in range(16)]
-    # cv2 draws with integer coordinates; shift=2 keeps quarter-pixel precision.
+    # cv2 draws with integer coordinates; shift=2 keeps quarter-pixel precision (positions and radii).
     shift = 2
+    radius_fixed = max(1, int(round(radius * (1 << shift))))
     fixed = [tuple(int(round(v * (1 << shift))) for v in points[j, :2]) if labelled[j] else None
              for j in range(16)]
     for limb in LIP_SKELETON:
@@ -101,9 +121,9 @@ def draw_pose(image: np.ndarray, keypoints, thickness: Optional[int] = None, rad
             continue
         color = joint_color(joint)
         if occluded[joint]:
-            ring = max(1, radius // 3)
-            cv2.circle(canvas, fixed[joint], (radius << shift), color, ring, cv2.LINE_AA, shift)
+            ring = max(1, int(radius // 3))
+            cv2.circle(canvas, fixed[joint], radius_fixed, color, ring, cv2.LINE_AA, shift)
         else:
-            cv2.circle(canvas, fixed[joint], (radius << shift), color, -1, cv2.LINE_AA, shift)
-            cv2.circle(canvas, fixed[joint], (radius << shift), (40, 40, 40), 1, cv2.LINE_AA, shift)
+            cv2.circle(canvas, fixed[joint], radius_fixed, color, -1, cv2.LINE_AA, shift)
+            cv2.circle(canvas, fixed[joint], radius_fixed, (40, 40, 40), 1, cv2.LINE_AA, shift)
     return canvas

@@ -5,6 +5,8 @@ They read the JSON that ``lip-toolkit evaluate pose --json`` and ``evaluate pars
 * pose: summary values (``Head``, ``Shoulder``, ... , ``Mean``) in percent plus ``per_joint``, a list of 16
   percentages in LIP joint order (``null`` where no joint was labelled);
 * parsing: ``mIoU``, ``pixel_acc``, ``mean_acc`` and ``IoU``, a mapping class name -> percent.
+
+``ensemble --json`` files hold such mappings per block; the chart shows the final one (see :func:`find_scores`).
 """
 import io
 import json
@@ -17,39 +19,62 @@ from ..core.io import atomic_write
 from .pose import LIP_JOINT_NAMES, joint_color
 
 
+#: Blocks of an ``ensemble --json`` file, most final first: with a PoseFix refiner, ``refined`` is what the
+#: ensemble delivers (and what ``submit`` would send); ``ensemble`` is the heatmap average before it.
+FINAL_BLOCKS = (('refined', 'ensemble + refiner'), ('ensemble', 'ensemble'))
+
+
+def _scored_blocks(data) -> List[Tuple[Optional[str], dict]]:
+    """``(block label, mapping)`` candidates in the order they are tried: the top level, the final blocks of an
+    ensemble result, then any other nested mapping."""
+    candidates: List[Tuple[Optional[str], dict]] = [(None, data)]
+    if isinstance(data, dict):
+        finals = [key for key, _ in FINAL_BLOCKS]
+        candidates += [(label, data[key]) for key, label in FINAL_BLOCKS if isinstance(data.get(key), dict)]
+        candidates += [(key, value) for key, value in data.items() if isinstance(value, dict) and key not in finals]
+    return candidates
+
+
+def _find_block(data, path=None) -> Tuple[str, Optional[str], dict]:
+    for label, scores in _scored_blocks(data):
+        if isinstance(scores, dict) and 'per_joint' in scores:
+            per_joint = scores['per_joint']
+            if not isinstance(per_joint, list) or len(per_joint) != 16:
+                raise LipToolkitError('"per_joint" must list 16 values (LIP joint order)', path)
+            return 'pose', label, scores
+        if isinstance(scores, dict) and isinstance(scores.get('IoU'), dict):
+            return 'parsing', label, scores
+    raise LipToolkitError('neither pose scores ("per_joint") nor parsing scores ("IoU") found; write them with '
+                          '`lip-toolkit evaluate pose|parsing --json FILE`', path)
+
+
 def find_scores(data, path=None) -> Tuple[str, dict]:
     """Tell which track a scores mapping is: ``('pose' | 'parsing', scores)``.
 
-    The scores may sit at the top level or one level down (``{"ensemble": {...}}``, as ``ensemble --json``
-    writes them).
+    The scores may sit at the top level or one level down. In an ``ensemble --json`` result the final score is
+    taken: ``refined`` (after the PoseFix refiner) when present, else ``ensemble``, never a member's.
 
     Raises:
         LipToolkitError: neither pose (``per_joint``) nor parsing (``IoU``) scores, or a ``per_joint`` that
             does not hold 16 values.
     """
-    candidates = [data] + ([v for v in data.values() if isinstance(v, dict)] if isinstance(data, dict) else [])
-    for scores in candidates:
-        if isinstance(scores, dict) and 'per_joint' in scores:
-            per_joint = scores['per_joint']
-            if not isinstance(per_joint, list) or len(per_joint) != 16:
-                raise LipToolkitError('"per_joint" must list 16 values (LIP joint order)', path)
-            return 'pose', scores
-        if isinstance(scores, dict) and isinstance(scores.get('IoU'), dict):
-            return 'parsing', scores
-    raise LipToolkitError('neither pose scores ("per_joint") nor parsing scores ("IoU") found; write them with '
-                          '`lip-toolkit evaluate pose|parsing --json FILE`', path)
+    track, _, scores = _find_block(data, path)
+    return track, scores
+
+
+def _read_json(path: Path):
+    if not path.is_file():
+        raise LipToolkitError('scores file not found', path)
+    try:
+        return json.loads(path.read_text(encoding='utf-8'))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise LipToolkitError(f'not a JSON file ({exc})', path) from None
 
 
 def load_scores(path) -> Tuple[str, dict]:
     """Read an evaluation JSON file and tell which track it is (see :func:`find_scores`)."""
     path = Path(path)
-    if not path.is_file():
-        raise LipToolkitError('scores file not found', path)
-    try:
-        data = json.loads(path.read_text(encoding='utf-8'))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise LipToolkitError(f'not a JSON file ({exc})', path) from None
-    return find_scores(data, path)
+    return find_scores(_read_json(path), path)
 
 
 def _number(value) -> Optional[float]:
@@ -164,5 +189,8 @@ def plot_report(scores_path, out, title: Optional[str] = None) -> Tuple[str, Pat
     out = Path(out)
     if out.suffix.lower().lstrip('.') not in ('png', 'pdf', 'svg', 'jpg', 'jpeg', ''):
         raise LipToolkitError('output must end in .png, .pdf, .svg or .jpg', out)
-    _, scores = load_scores(scores_path)
-    return plot_scores(scores, out, title=title or Path(scores_path).name)
+    path = Path(scores_path)
+    _, block, scores = _find_block(_read_json(path), path)
+    if title is None:
+        title = path.name + (f' ({block})' if block else '')
+    return plot_scores(scores, out, title=title)

@@ -63,3 +63,26 @@ def test_ensemble_option_takes_every_argument_as_input(tmp_path, capsys):
     assert main(['predict', '--ensemble', str(tmp_path / 'ens.py'), str(tmp_path / 'photo.jpg'), '--out',
                  str(tmp_path / 'o')]) == 1
     assert 'photo.jpg: input not found' in capsys.readouterr().err
+
+
+def test_on_error_skip_reports_the_skipped_images_at_the_end(real_lip_dir, parsing_checkpoint, tmp_path, capsys):
+    photos = tmp_path / 'photos'
+    photos.mkdir()
+    shutil.copy(sorted((real_lip_dir / 'images').glob('*.jpg'))[0], photos / 'good.jpg')
+    (photos / 'empty.jpg').write_bytes(b'')
+    args = ['predict', PARSING_CONFIG, str(parsing_checkpoint), str(photos), '--out', str(tmp_path / 'out'),
+            '--device', 'cpu']
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith('error: ') and 'empty.jpg' in err and err.count('\n') == 1
+    assert main(['-q'] + args + ['--on-error', 'skip']) == 0
+    captured = capsys.readouterr()
+    assert 'predicted label maps for 1 image(s)' in captured.out
+    assert captured.err.splitlines()[0] == 'skipped 1 unreadable image(s):'
+    assert 'empty.jpg' in captured.err.splitlines()[1]
+
+
+def test_kpt_thr_default_is_the_documented_one():
+    from lip_toolkit.cli.predict import cli
+    from lip_toolkit.visualization.pose import DEFAULT_KPT_THR
+    assert {p.name: p.default for p in cli.params}['kpt_thr'] == DEFAULT_KPT_THR == 0.3

@@ -9,7 +9,7 @@ import torch
 from lip_toolkit.convert import REFERENCES, ce2p, schp
 from lip_toolkit.convert.common import ConversionMismatch, apply_spec, build_target_model, target_shapes_of
 
-from ._reference_forward import abn, ce2p_forward, random_state_dict
+from ._reference_forward import Norms, calibrate, ce2p_forward, classes_alive, random_state_dict
 
 R50_LAYERS = (3, 4, 6, 3)
 DEPTH_50 = {'model.backbone.depth': 50}
@@ -22,8 +22,18 @@ def ce2p_r50():
     return model.double().eval()
 
 
+def reference_weights(table, layers, names, seed=0, dtype=torch.float64):
+    """Reference weights with signed InPlaceABN weights and running statistics calibrated through the
+    reference's own forward (so activations keep their scale and many classes win somewhere)."""
+    calib = torch.randn(8, 3, 49, 57, generator=torch.Generator().manual_seed(100 + seed), dtype=dtype)
+    return calibrate(random_state_dict(table, seed, dtype),
+                     lambda sd, x, norm: ce2p_forward(sd, x, layers, names, norm=norm), calib,
+                     classifiers=[(f"{names['decoder']}.conv4.bias", 0), (f"{names['fusion']}.3.bias", 1)])
+
+
 def _convert_into(model, reference, table, seed=0):
-    source = {f'module.{key}': value for key, value in random_state_dict(table, seed).items()}
+    names = ce2p.CE2P_HEAD_NAMES if reference == 'ce2p' else schp.SCHP_HEAD_NAMES
+    source = {f'module.{key}': value for key, value in reference_weights(table, R50_LAYERS, names, seed).items()}
     converted, filled = apply_spec(source, REFERENCES[reference], target_shapes_of(model), path='ref.pth')
     model.load_state_dict(converted, strict=True)
     return {key[len('module.'):]: value for key, value in source.items()}, converted, filled
@@ -54,6 +64,10 @@ def test_converted_model_computes_the_reference_network(ce2p_r50, converted_ce2p
     with torch.no_grad():
         expected = ce2p_forward(source, image, R50_LAYERS, ce2p.CE2P_HEAD_NAMES)
         actual = ce2p_r50.decode_head.forward(ce2p_r50.backbone(image))
+        plain_bn = ce2p_forward(source, image, R50_LAYERS, ce2p.CE2P_HEAD_NAMES, norm=Norms(source, 'bn'))
+    # Non-trivial weights: many classes win somewhere, and reading InPlaceABN as plain BN changes most pixels.
+    assert classes_alive(expected[1]) >= 12
+    assert (plain_bn[1].argmax(1) == expected[1].argmax(1)).double().mean() < 0.5
     for name, want, got in zip(('seg1', 'seg2', 'edge'), expected, actual):
         assert got.shape == want.shape, name
         torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-9 * float(want.abs().max()), msg=name)
@@ -75,7 +89,8 @@ def test_fusion_block_is_bn_plus_leaky_relu_on_the_reference_weights(ce2p_r50, c
     source = converted_ce2p[0]
     features = torch.randn(2, 1024, 5, 7, dtype=torch.float64)
     with torch.no_grad():
-        direct = abn(torch.nn.functional.conv2d(features, source['layer7.0.weight']), source, 'layer7.1')
+        direct = Norms(source)(torch.nn.functional.conv2d(features, source['layer7.0.weight']), 'layer7.1',
+                               'leaky_relu')
         toolkit = ce2p_r50.decode_head.fusion(features)
     torch.testing.assert_close(toolkit, direct, rtol=1e-12, atol=1e-12)
     assert (direct < 0).any()  # the negative side really went through LeakyReLU, not ReLU
@@ -117,7 +132,8 @@ def test_full_resnet101_file_converts_loads_and_matches(tmp_path, reference):
     from lip_toolkit.parsing.inference import build_parsing_model
     from lip_toolkit.core.runner import load_config
     names = ce2p.CE2P_HEAD_NAMES if reference == 'ce2p' else schp.SCHP_HEAD_NAMES
-    source = random_state_dict(ce2p.reference_keys(20, ce2p.RESNET101_LAYERS, names), dtype=torch.float32)
+    source = reference_weights(ce2p.reference_keys(20, ce2p.RESNET101_LAYERS, names), ce2p.RESNET101_LAYERS, names,
+                               dtype=torch.float32)
     src = tmp_path / 'reference.pth'
     torch.save({'state_dict': {f'module.{k}': v for k, v in source.items()}, 'epoch': 150}, src)
     result = convert(reference, src, tmp_path / 'toolkit.pth')
@@ -126,4 +142,5 @@ def test_full_resnet101_file_converts_loads_and_matches(tmp_path, reference):
     with torch.no_grad():
         expected = ce2p_forward(source, image, ce2p.RESNET101_LAYERS, names)[1]
         actual = model.decode_head.forward(model.backbone(image))[1]
+    assert classes_alive(expected) >= 10
     torch.testing.assert_close(actual, expected, rtol=1e-4, atol=1e-4 * float(expected.abs().max()))

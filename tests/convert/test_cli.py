@@ -26,9 +26,9 @@ def small_config(tmp_path_factory):
     return path
 
 
-def _reference_file(path, drop=None, add=None):
+def _reference_file(path, drop=None, add=None, counters=True):
     state = {f'model.{key}': torch.rand(shape) if shape else torch.tensor(3)
-             for key, shape in hrnet_seg.reference_keys(20, SMALL_EXTRA).items()}
+             for key, shape in hrnet_seg.reference_keys(20, SMALL_EXTRA, counters=counters).items()}
     if drop:
         state.pop(drop)
     state.update(add or {})
@@ -47,7 +47,7 @@ def test_convert_writes_a_checkpoint_the_toolkit_loads_strictly(small_config, tm
     model = build_parsing_model(load_config(small_config), None, device='cpu')
     checkpoint = load_checkpoint(model, dst, strict=True)
     assert checkpoint['meta'] == dict(converted_from='hrnet_lip.pth', reference='hrnet-seg',
-                                      config=str(small_config))
+                                      config=str(small_config), variant='bn')  # counters on every norm
     source = torch.load(src, weights_only=True)['state_dict']
     assert torch.equal(model.backbone.stage4[1].fuse_layers[0][3][0].weight,
                        source['model.stage4.1.fuse_layers.0.3.0.weight'])
@@ -71,6 +71,29 @@ def test_partial_conversion_is_refused_in_one_line_and_writes_nothing(small_conf
     assert expected in err
     assert dst.read_bytes() == b'previous file'
     assert sorted(p.name for p in tmp_path.iterdir()) == ['ref.pth', 'toolkit.pth']
+
+
+def test_hrnet_seg_variant_is_told_by_the_file_or_required(small_config, tmp_path, capsys):
+    """No counters: InPlaceABN (|w| + 1e-5). Counters on some norms only: --variant required, in one line."""
+    from lip_toolkit.core.checkpoint import safe_load
+    src = _reference_file(tmp_path / 'hrnet_lip_5583_torch04.pth', counters=False)
+    dst = tmp_path / 'toolkit.pth'
+    assert main(['convert', 'hrnet-seg', str(src), str(dst), '--config', str(small_config)]) == 0
+    assert '(hrnet-seg variant inplace-abn)' in capsys.readouterr().out
+    source = torch.load(src, weights_only=True)['state_dict']
+    converted = safe_load(dst)['state_dict']
+    torch.testing.assert_close(converted['backbone.bn1.weight'], source['model.bn1.weight'].abs() + 1e-5,
+                               rtol=0, atol=0)
+    mixed = _reference_file(tmp_path / 'mixed.pth', counters=False, add={'model.bn1.num_batches_tracked':
+                                                                         torch.tensor(1)})
+    assert main(['convert', 'hrnet-seg', str(mixed), str(tmp_path / 'm.pth'), '--config', str(small_config)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert '\n' not in err and err.startswith(f'error: {mixed}: cannot tell which HRNet-Seg network')
+    assert not (tmp_path / 'm.pth').exists()
+    assert main(['convert', 'hrnet-seg', str(mixed), str(tmp_path / 'm.pth'), '--config', str(small_config),
+                 '--variant', 'inplace-abn']) == 0
+    assert main(['convert', 'ce2p', str(mixed), str(tmp_path / 'c.pth'), '--variant', 'bn']) == 1
+    assert 'ce2p has a single network' in capsys.readouterr().err
 
 
 class _Payload:

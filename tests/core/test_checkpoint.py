@@ -87,12 +87,19 @@ def trained(tmp_path_factory):
     return runs
 
 
-def test_safe_hook_checkpoint_needs_no_getattr_or_history_buffer(trained):
+def test_safe_hook_checkpoint_loads_with_plain_weights_only_torch_load(trained):
+    """Issue 21: what the toolkit's training writes loads with torch.load(weights_only=True) and no allow-list
+    (as MMPose's and MMSeg's tools, and any user script, load it); numpy metainfo and history included."""
     path = trained[True]['work_dir'] / 'iter_1.pth'
-    unsafe = set(torch.serialization.get_unsafe_globals_in_checkpoint(str(path)))
-    assert 'builtins.getattr' not in unsafe and not any('HistoryBuffer' in name for name in unsafe)
-    assert unsafe <= {name for _, name in ckpt.allowed_globals()}
+    assert torch.serialization.get_unsafe_globals_in_checkpoint(str(path)) == []
+    plain = torch.load(str(path), map_location='cpu', weights_only=True)
+    assert plain['meta']['dataset_meta']['sigmas'] == pytest.approx([0.1, 0.2])
+    assert plain['message_hub']['log_scalars']['train/loss']['log_history'] == trained[True]['losses'][:1].tolist()
+    # Our loader gives back exactly what was saved: numpy types and dtypes, HistoryBuffer objects. mmengine's
+    # Runner.resume compares the metainfo by pickle.dumps (it warns "dataset metainfo ... different" otherwise).
     loaded = safe_load(path)
+    assert pickle.dumps(loaded['meta']['dataset_meta']) == pickle.dumps(TinyDataset.metainfo)
+    assert ckpt.NUMPY_RECORD_KEY not in loaded['meta']
     buffer = loaded['message_hub']['log_scalars']['train/loss']
     assert type(buffer) is HistoryBuffer and buffer.data[0].tolist() == trained[True]['losses'][:1].tolist()
 
@@ -415,6 +422,44 @@ def test_checkpoint_of_another_model_strict_one_line(tmp_path):
            'head.bias (20,) vs (3,))' in message
 
 
+def _only_missing(weights):
+    del weights['bn.running_mean']
+    return 'missing', r'1 weights missing \(bn\.running_mean\)'
+
+
+def _only_unexpected(weights):
+    weights['extra.weight'] = torch.zeros(1)
+    return 'unexpected', r'1 unexpected \(extra\.weight\)'
+
+
+def _only_wrong_shape(weights):
+    weights['head.bias'] = torch.zeros(20)
+    return 'another shape', r'1 with another shape \(checkpoint vs model: head\.bias \(20,\) vs \(3,\)\)'
+
+
+@pytest.mark.parametrize('difference', [_only_missing, _only_unexpected, _only_wrong_shape],
+                         ids=['missing-only', 'extra-only', 'wrong-shape-only'])
+def test_strict_refuses_each_kind_of_difference_alone(tmp_path, difference):
+    """One kind of difference, nothing else: strict loading refuses it in one line naming only that kind, and
+    the model keeps its weights (mmengine's own loader would skip such a tensor with a warning)."""
+    weights = TwoLayer().state_dict()
+    for value in weights.values():
+        if value.is_floating_point():
+            value.fill_(0.25)
+    kind, pattern = difference(weights)
+    path = tmp_path / f'{kind}.pth'
+    torch.save({'state_dict': weights}, path)
+    target = TwoLayer()
+    before = {key: value.clone() for key, value in target.state_dict().items()}
+    with pytest.raises(LipToolkitError) as error:
+        load_checkpoint(target, path, strict=True)
+    message = str(error.value)
+    assert message.startswith(f'{path}: checkpoint does not fit the model TwoLayer: ') and '\n' not in message
+    assert re.search(pattern, message)
+    assert [other for other in ('missing', 'unexpected', 'another shape') if other in message] == [kind]
+    assert all(torch.equal(value, before[key]) for key, value in target.state_dict().items())
+
+
 def test_non_strict_loads_what_fits_but_refuses_nothing_in_common(tmp_path):
     source = TwoLayer(classes=20)
     nn.init.constant_(source.conv.weight, 0.5)
@@ -463,11 +508,26 @@ def test_safe_hook_converts_history_and_warns_on_unloadable(caplog):
         logger = Logger()
 
     buffer = HistoryBuffer([1.0, 2.0], [1, 1])
-    checkpoint = {'meta': {'bad': Path('x')}, 'message_hub': {'log_scalars': OrderedDict(loss=buffer)}}
+    colours = np.arange(6, dtype=np.uint8).reshape(2, 3)
+    live_meta = {'colours': colours, 'pairs': [(0, np.int64(1))]}
+    checkpoint = {'meta': {'bad': Path('x'), 'dataset_meta': live_meta},
+                  'message_hub': {'log_scalars': OrderedDict(loss=buffer), 'runtime_info': {'eta': np.float64(2.5)}},
+                  'state_dict': OrderedDict(w=torch.ones(1))}
     SafeCheckpointHook().before_save_checkpoint(FakeRunner(), checkpoint)
     plain = checkpoint['message_hub']['log_scalars']['loss']
     assert isinstance(plain, dict) and plain['log_history'] == [1.0, 2.0]
     assert FakeRunner.logger.warnings and 'meta.bad' in FakeRunner.logger.warnings[0]
+    # numpy became plain Python, in the checkpoint only: the live metainfo keeps its arrays
+    assert checkpoint['meta']['dataset_meta'] == {'colours': [[0, 1, 2], [3, 4, 5]], 'pairs': [(0, 1)]}
+    assert type(checkpoint['message_hub']['runtime_info']['eta']) is float
+    assert live_meta['colours'] is colours and type(live_meta['pairs'][0][1]) is np.int64
+    # ... and comes back with its dtypes
+    del checkpoint['meta']['bad']
+    restored = ckpt.restore_numpy(checkpoint, checkpoint['meta'].pop(ckpt.NUMPY_RECORD_KEY))
+    assert restored['meta']['dataset_meta']['colours'].dtype == np.uint8
+    np.testing.assert_array_equal(restored['meta']['dataset_meta']['colours'], colours)
+    assert pickle.dumps(restored['meta']['dataset_meta']) == pickle.dumps(live_meta)
+    assert type(restored['message_hub']['runtime_info']['eta']) is np.float64
     assert unloadable_entries({'a': [1, np.zeros(2), torch.zeros(1)], 'b': 'x'}) == []
 
 
@@ -584,3 +644,72 @@ def test_refuses_when_real_getattr_was_allow_listed_globally(trained):
     finally:
         torch.serialization._weights_only_unpickler._remove_safe_globals([getattr])
     assert getattr not in torch.serialization.get_safe_globals()
+
+
+@pytest.mark.parametrize('record', [[(['meta', ['x']], 'array', '<f4')], [(['meta', 'a'], 'array', 'no-dtype')],
+                                    'not a list'])
+def test_malformed_numpy_record_is_one_line(tmp_path, record):
+    path = tmp_path / 'record.pth'
+    torch.save({'meta': {'a': [1.0], ckpt.NUMPY_RECORD_KEY: record}, 'state_dict': {'w': torch.ones(1)}}, path)
+    with pytest.raises(LipToolkitError, match='malformed meta'):
+        safe_load(path)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Issue 21: MMPose's and MMSeg's own test scripts load what `lip-toolkit train` writes
+# ---------------------------------------------------------------------------------------------------------------
+# What mmpose/mmseg `tools/test.py CONFIG CHECKPOINT` do (neither script ships with the pip packages):
+# Config.fromfile -> --cfg-options merged -> cfg.work_dir, cfg.load_from = CHECKPOINT -> Runner.from_cfg (or
+# RUNNERS.build with runner_type) -> runner.test(). Run in a fresh process, where nothing of lip-toolkit's safe
+# loading is installed: mmengine's own loader calls torch.load, whose default is weights_only=True.
+HOST_TEST_SCRIPT = '''
+import json, sys
+from mmengine.config import Config
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import CheckpointLoader
+config, checkpoint, work_dir, data_root = sys.argv[1:5]
+cfg = Config.fromfile(config)
+cfg.merge_from_dict({'test_dataloader.dataset.data_root': data_root, 'test_dataloader.dataset.indices': 2})
+cfg.work_dir = work_dir
+cfg.load_from = checkpoint
+runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+assert CheckpointLoader._schemes[''].__module__ == 'mmengine.runner.checkpoint', 'not the host loader'
+print('METRICS', json.dumps(runner.test()))
+'''
+
+DEMO_CONFIGS = {'pose': 'configs/demo/pose_hrnet-tiny_lip-128x96.py',
+                'parsing': 'configs/demo/parsing_ce2p-aspoc_r18-tiny_30e_synthetic-96x96.py'}
+
+
+def _train_demo(config, data_root, work_dir, epochs=1, resume=None):
+    from lip_toolkit.core.runner import train
+    options = {'train_cfg.max_epochs': epochs, 'default_hooks.checkpoint.interval': 1, 'randomness': dict(seed=0),
+               'train_dataloader.dataset.indices': 4, 'train_dataloader.batch_size': 2,
+               'val_cfg': None, 'val_dataloader': None, 'val_evaluator': None}
+    return train(config, work_dir=work_dir, data_root=data_root, cfg_options=options, resume=resume or False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('track', ['pose', 'parsing'])
+def test_host_test_scripts_load_what_the_toolkit_trains(track, synthetic_lip, tmp_path, one_thread):
+    import json
+    import subprocess
+    import sys
+    work_dir = _train_demo(DEMO_CONFIGS[track], synthetic_lip, tmp_path / 'work')
+    checkpoint = work_dir / 'epoch_1.pth'
+    assert torch.serialization.get_unsafe_globals_in_checkpoint(str(checkpoint)) == []
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(repo), os.environ.get('PYTHONPATH', '')]))
+    run = subprocess.run([sys.executable, '-c', HOST_TEST_SCRIPT, DEMO_CONFIGS[track], str(checkpoint),
+                          str(tmp_path / 'host_test'), str(synthetic_lip)], cwd=repo, env=env, capture_output=True,
+                         text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    metrics = json.loads(run.stdout.split('METRICS ', 1)[1])
+    assert ('LIP/PCKh' if track == 'pose' else 'mIoU') in metrics
+    if track == 'pose':
+        # mmengine's resume through the toolkit: epoch 2 continues from epoch 1, nothing reported as different
+        resumed = _train_demo(DEMO_CONFIGS[track], synthetic_lip, tmp_path / 'resumed', epochs=2, resume=checkpoint)
+        log = next(resumed.glob('*/*.log')).read_text()
+        assert 'resumed epoch: 1, iter: 2' in log and 'is different from the current' not in log
+        assert (resumed / 'epoch_2.pth').is_file()

@@ -5,8 +5,8 @@ import pytest
 
 from lip_toolkit.core.errors import LipToolkitError
 from lip_toolkit.core.paths import CONFIGS_DIR
-from lip_toolkit.core.runner import (config_errors, config_track, load_config, merge_train_args, parse_cfg_options,
-                                     set_lip_data_root)
+from lip_toolkit.core.runner import (check_cfg_options, config_errors, config_track, load_config, merge_train_args,
+                                     parse_cfg_options, set_lip_data_root)
 
 POSE_TINY = 'demo/pose_hrnet-tiny_lip-128x96.py'
 POSE_MIX = 'pose/hrnet/td-hm_hrnet-w32_8xb32-210e_lip-coco-aic-384x288.py'
@@ -69,9 +69,7 @@ def test_cpu_distributed_uses_gloo_and_no_device_ids():
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
 
 
-def test_quiet_and_tensorboard(tmp_path):
-    cfg = merge_train_args(load_config(POSE_TINY), POSE_TINY, quiet=True)
-    assert cfg.log_level == 'WARNING'
+def test_tensorboard(tmp_path):
     if importlib.util.find_spec('tensorboard') is None:
         with pytest.raises(LipToolkitError, match='pip install tensorboard'):
             merge_train_args(load_config(POSE_TINY), POSE_TINY, tensorboard=True)
@@ -136,3 +134,44 @@ def test_trainings_in_one_process_log_into_their_own_folders(synthetic_lip, tmp_
     for name in ('first', 'second'):
         (scalars,) = (tmp_path / name).glob('*/vis_data/scalars.json')
         assert len(scalars.read_text().splitlines()) == 4  # 64 images, batch 16: this run's iterations only
+
+
+@pytest.mark.parametrize('key, message', [
+    ('trian_cfg.max_epochs', r"no 'trian_cfg' at the top level \(did you mean train_cfg\?\)"),
+    ('train_cfg.max_epoch', r"no 'max_epoch' at train_cfg \(did you mean train_cfg.max_epochs\?\)"),
+    ('model.test_cfg.flip_tset', r"did you mean model.test_cfg.flip_test\?"),
+    ('model.backbone.with_pc', r"did you mean model.backbone.with_cp\?"),  # HRNet takes with_cp, not with_pc
+    ('optim_wrapper.optimizer.momentum', r"no 'momentum' at optim_wrapper.optimizer"),  # Adam has no momentum
+    ('train_dataloader.pin_memroy', r"did you mean train_dataloader.pin_memory\?"),
+    ('train_pipeline.7.type', r'train_pipeline is a list of 7; give an index 0-6'),
+    ('train_pipeline.type', r'train_pipeline is a list of 7'),
+    ('custom_hooks.0.type', r'custom_hooks is an empty list'),
+    ('train_cfg.max_epochs.x', r'train_cfg.max_epochs is a value \(int\), not a dict'),
+    ('data_root', r'given with --data-root'),
+])
+def test_cfg_options_keys_that_name_nothing_are_refused(key, message):
+    with pytest.raises(LipToolkitError, match=message):
+        check_cfg_options(load_config(POSE_TINY), {key: 1})
+
+
+@pytest.mark.parametrize('key', [
+    'train_cfg.max_epochs', 'train_pipeline.2.direction',     # existing keys, a list item (mmengine's a.0.b)
+    'train_cfg.val_begin',                                    # an argument of EpochBasedTrainLoop, absent here
+    'model.backbone.with_cp',                                 # an argument of HRNet, absent here
+    'optim_wrapper.optimizer.weight_decay',                   # an argument of torch's Adam
+    'train_dataloader.pin_memory', 'randomness.deterministic',  # DataLoader / set_random_seed arguments
+    'default_hooks.ema.type',                                 # a new named hook, and below it anything
+    'model.test_cfg._delete_', 'env_cfg.dist_cfg.timeout', 'sync_bn', 'model.test_cfg.output_heatmaps',
+])
+def test_cfg_options_may_add_what_the_host_takes(key):
+    check_cfg_options(load_config(POSE_TINY), {key: 1})
+
+
+def test_cfg_options_under_a_rewritten_dict_are_free():
+    cfg = load_config(POSE_TINY)
+    options = {'model.test_cfg._delete_': True, 'model.test_cfg.anything_new': 1}
+    check_cfg_options(cfg, options)
+    with pytest.raises(LipToolkitError, match="no 'anything_new'"):
+        check_cfg_options(cfg, {'model.test_cfg.anything_new': 1})
+    with pytest.raises(LipToolkitError, match="no 'trian_cfg'"):  # every path taking cfg_options checks them
+        load_config(POSE_TINY, {'trian_cfg.max_epochs': 1})

@@ -52,16 +52,17 @@ def test_overlay_blends_person_pixels_only():
         overlay_label(image, label[:50], alpha=0.5)
 
 
-def test_legend_lists_exactly_the_present_classes():
+def test_legend_lists_exactly_the_painted_classes():
     image = np.full((60, 40, 3), 100, dtype=np.uint8)
     label = label_with([0, 2, 13, 255, 5, 19])
     assert present_classes(label) == [0, 2, 5, 13, 19]
     picture = render_parsing(image, label)
     legend = picture[:, 40:]
-    assert swatch_colours(legend) == [bgr(c) for c in (0, 2, 5, 13, 19)]
+    # Over the image, background pixels keep the image's colour: Background is not in the legend.
+    assert swatch_colours(legend) == [bgr(c) for c in (2, 5, 13, 19)]
     # The blended image is kept unscaled at the left; the canvas grows to fit the legend rows.
     assert np.array_equal(picture[:60, :40], overlay_label(image, label))
-    assert picture.shape[0] == max(60, 2 * LEGEND_MARGIN + 5 * LEGEND_ROW_HEIGHT)
+    assert picture.shape[0] == max(60, 2 * LEGEND_MARGIN + 4 * LEGEND_ROW_HEIGHT)
     # Another set of classes gives another legend.
     assert swatch_colours(render_parsing(None, label_with([0, 18]))[:, 40:]) == [bgr(0), bgr(18)]
 
@@ -84,3 +85,18 @@ def test_legend_grows_with_large_pictures():
     small = render_parsing(None, label_with([0, 5], shape=(100, 50)))
     large = render_parsing(None, label_with([0, 5], shape=(2000, 50)))
     assert large.shape[1] - 50 >= 3 * (small.shape[1] - 50)  # legend width scales with the height (x4)
+
+
+def test_palette_is_lips_official_one_and_every_two_classes_look_different():
+    """Face and Upper-clothes (and every other pair) must be told apart at a glance. The colours are LIP's own,
+    the ones MMSeg's LIPDataset carries; distance is CIELAB Delta E (CIE76) computed by OpenCV."""
+    import itertools
+
+    import cv2
+    from mmseg.datasets import LIPDataset
+    assert [list(c) for c in LIP_PALETTE] == [list(c) for c in LIPDataset.METAINFO['palette']]
+    lab = cv2.cvtColor(np.array(LIP_PALETTE, np.float32)[None] / 255.0, cv2.COLOR_RGB2Lab)[0]
+    distance = {(a, b): float(np.linalg.norm(lab[a] - lab[b])) for a, b in itertools.combinations(range(20), 2)}
+    closest = min(distance, key=distance.get)
+    assert distance[closest] >= 15, f'classes {closest} are only {distance[closest]:.1f} apart'
+    assert distance[(5, 13)] >= 100  # Upper-clothes vs Face: orange vs blue

@@ -4,8 +4,8 @@ import pytest
 
 from lip_toolkit.core.image_io import read_image_bgr
 from lip_toolkit.pose.lip_csv import read_lip_gt_csv
-from lip_toolkit.visualization.pose import (CENTER_COLOR, LEFT_COLOR, LIP_SKELETON, RIGHT_COLOR, draw_pose,
-                                            limb_color)
+from lip_toolkit.visualization.pose import (CENTER_COLOR, DEFAULT_KPT_THR, LEFT_COLOR, LIP_SKELETON, RIGHT_COLOR,
+                                            draw_pose, limb_color)
 
 GREY = (128, 128, 128)
 
@@ -86,3 +86,31 @@ def test_real_images_with_their_ground_truth(real_lip_dir):
             assert any(tuple(p) == colour for p in patch), (path.name, joint)
             checked += 1
     assert checked >= 6
+
+
+def test_joints_below_the_score_threshold_are_not_drawn():
+    scores = np.full(16, 0.9)
+    scores[15] = 0.1   # left wrist: hidden, and the forearm with it
+    scores[14] = np.nan
+    drawn = draw_pose(canvas(), standing_person()[:, :2], radius=5, thickness=2, scores=scores, kpt_thr=0.3)
+    assert tuple(drawn[110, 150]) == GREY and tuple(drawn[95, 145]) == GREY and tuple(drawn[80, 140]) == GREY
+    assert tuple(drawn[190, 80]) == RIGHT_COLOR     # confident joints stay
+    at_threshold = draw_pose(canvas(), standing_person()[:, :2], radius=5, scores=np.full(16, 0.3), kpt_thr=0.3)
+    assert tuple(at_threshold[110, 150]) == LEFT_COLOR   # a score equal to the threshold is drawn (as MMPose)
+    assert DEFAULT_KPT_THR == 0.3
+    with pytest.raises(ValueError, match='needs the joint scores'):
+        draw_pose(canvas(), standing_person(), kpt_thr=0.3)
+
+
+def test_the_skeleton_covers_the_same_share_of_small_and_large_pictures():
+    """The same pose drawn on 120 x 200 (the smallest real LIP photos are about that) up to 1920 x 3200: the share
+    of the picture the skeleton covers stays within 30% (joint discs and limb widths grow with the image).
+    Pixels count as drawn when a channel moved more than 64 from the background, so anti-aliased fringes, which
+    are about a pixel whatever the size, do not weigh on small pictures."""
+    shares = []
+    for scale in (1, 2, 4, 8, 16):
+        height, width = 200 * scale, 120 * scale
+        points = standing_person()[:, :2] * [0.6 * scale, 1.0 * scale]
+        drawn = draw_pose(np.full((height, width, 3), GREY, dtype=np.uint8), points)
+        shares.append((np.abs(drawn.astype(int) - np.array(GREY)).max(axis=2) > 64).mean())
+    assert max(shares) / min(shares) < 1.3, shares

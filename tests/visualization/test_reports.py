@@ -73,3 +73,27 @@ def test_plot_scores_takes_the_evaluation_result_directly(tmp_path):
     assert np.isnan(scores['per_joint'][15])
     track, out = plot_scores(scores, tmp_path / 'direct.png', title='direct')
     assert track == 'pose' and cv2.imread(str(out)).shape == (450, 1300, 3)
+
+
+def _pose_block(value):
+    return {'per_joint': [value] * 16, 'Head': value, 'Mean': value, 'PCKh': value}
+
+
+def test_ensemble_report_charts_the_final_score_after_the_refiner(tmp_path):
+    import matplotlib
+    # The blocks and their order as `ensemble --json` writes them for a pose ensemble with a PoseFix refiner.
+    result = {'track': 'pose', 'split': 'val', 'num_images': 24,
+              'members': [dict(name='hrnet', weight=0.5, **_pose_block(40.0)),
+                          dict(name='mspn', weight=0.5, **_pose_block(50.0))],
+              'ensemble': _pose_block(55.0), 'refined': _pose_block(61.0),
+              'versus_best': {'metric': 'PCKh', 'final': 'ensemble + refiner', 'final_score': 61.0}}
+    (tmp_path / 'ensemble.json').write_text(json.dumps(result))
+    assert load_scores(tmp_path / 'ensemble.json')[1]['Mean'] == 61.0
+    with matplotlib.rc_context({'svg.fonttype': 'none'}):  # keep text as text to read the chart back
+        svg = plot_report(tmp_path / 'ensemble.json', tmp_path / 'ensemble.svg')[1].read_text()
+    assert '61.0' in svg and '55.0' not in svg and '50.0' not in svg
+    assert 'ensemble.json (ensemble + refiner)' in svg
+    # Without a refiner, the ensemble block is the final one.
+    del result['refined']
+    (tmp_path / 'plain.json').write_text(json.dumps(result))
+    assert load_scores(tmp_path / 'plain.json')[1]['Mean'] == 55.0

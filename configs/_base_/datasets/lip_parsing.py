@@ -34,12 +34,14 @@ train_dataloader = dict(
     batch_size=5,
     num_workers=4,
     persistent_workers=True,
+    pin_memory=True,  # GPU speed setting (docs/gpu.md)
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1,
     num_workers=4,
     persistent_workers=True,
+    pin_memory=True,  # GPU speed setting (docs/gpu.md)
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type=dataset_type, data_root=data_root, split='val', pipeline=test_pipeline))
 # LIP's test split has no public annotations: `test` scores the val split, as the challenge papers report.

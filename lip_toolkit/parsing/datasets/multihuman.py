@@ -396,15 +396,18 @@ def _convert(dataset: str, jobs_by_split: Dict[str, List[_Job]], dst, on_error: 
         if not any(written.values()):
             raise LipToolkitError(f'no single-person sample could be made from {dataset}', options['source'])
         for split, names in written.items():
-            (tmp / _LIP_OUTPUT[split][1]).write_text(''.join(f'{name}\n' for name in sorted(names)))
+            (tmp / _LIP_OUTPUT[split][1]).write_text(''.join(f'{name}\n' for name in sorted(names)),
+                                                     encoding='utf-8')
             report.samples[split] = len(names)
             report.images[split] = converted[split]
         if report.skipped:
-            (tmp / 'skipped.txt').write_text(''.join(f'{item}\t{reason}\n' for item, reason in report.skipped))
+            (tmp / 'skipped.txt').write_text(''.join(f'{item}\t{reason}\n' for item, reason in report.skipped),
+                                             encoding='utf-8')
         provenance = dict(dataset=dataset, **options, samples=report.samples, images=report.images,
                           skipped=len(report.skipped), empty_persons=report.empty_persons,
                           small_persons=report.small_persons)
-        (tmp / 'conversion.json').write_text(json.dumps(provenance, indent=2, default=str) + '\n')
+        (tmp / 'conversion.json').write_text(json.dumps(provenance, indent=2, default=str) + '\n',
+                                             encoding='utf-8')
     for item, reason in report.skipped:
         info(f'skipped {item}: {reason}')
     return report

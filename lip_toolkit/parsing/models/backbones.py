@@ -6,16 +6,16 @@
   3x3 conv keeps padding 1, dilation 1). :class:`DilatedSCNet` sets the dilation of those 3x3 convs after
   construction, so a stage with stride 1 keeps the receptive field of the stride-2 stage it replaces (the
   usual way to turn a classification network into a dilated one).
-* "DeResNet-101" is read as a ResNet-101 whose 3x3 convs in stages 2-4 are modulated deformable convs (mmcv's
-  DCNv2, ``ModulatedDeformConv2dPack``, which runs on CPU): MMSeg's ``ResNetV1c`` with ``dcn=dict(type='DCNv2')``
-  and ``stage_with_dcn=(False, True, True, True)``; importing this module registers ``DCNv2``.
+* "DeResNet-101" is read as a ResNet-101 whose 3x3 convs in stages 2-4 are modulated deformable convs (DCNv2):
+  MMSeg's ``ResNetV1c`` with ``dcn=dict(type='DCNv2TV')`` and ``stage_with_dcn=(False, True, True, True)``.
+  ``DCNv2TV`` (:mod:`.deform_conv`) is mmcv's ``ModulatedDeformConv2dPack`` on torchvision's op, so that no
+  mmcv CUDA op is needed on a GPU; mmcv's own ``DCNv2`` takes the same checkpoints.
 * HRNetV2-W48 is MMSeg's ``HRNet`` with an FCN head on the four up-sampled branches (720 channels).
   :class:`HRNetFuseToSize` is the same network whose fuse layers up-sample exactly as HRNet-Semantic-Segmentation
   does (used by the reference config that runs its released LIP weights).
 """
 from typing import Sequence
 
-import mmcv.ops  # noqa: F401  (registers DCNv2 with mmcv's conv registry)
 import torch.nn as nn
 from mmpose.models.backbones import SCNet
 from mmseg.models.backbones import HRNet

@@ -1,0 +1,218 @@
+"""Self-correction (SCHP) under label noise on synthetic LIP: the same tiny model and budget with and without it.
+
+The training labels are corrupted the way annotators err, the val labels stay clean:
+
+* boundaries shifted: in each image every part is, with probability ``--p-boundary``, grown over its neighbours by
+  1 to ``--shift`` pixels (so its neighbours shrink by as much; at the 64-pixel training size the synthetic people
+  are about a quarter of their original size, so a shift of 8 original pixels is about 2 training pixels);
+* small parts dropped: every part smaller than ``--small-area`` pixels (gloves, sunglasses, shoes, socks...) is,
+  with probability ``--p-drop``, given the label of the part that surrounds it most;
+* left/right confused: with probability ``--p-swap`` an image has every left/right pair swapped (14/15 arms,
+  16/17 legs, 18/19 shoes), as when a person seen from behind is labelled as if facing the camera.
+
+For each seed both runs start from the same weights and see the same batches; both are scored on the clean val
+labels (LIP mIoU, MMSeg's validation loop at the training size). The script prints the noise actually drawn (how
+much of the noisy training labels agree with the clean ones), a table per seed, and the mean and spread of both
+arms and of the gain; ``--min-gain`` makes it exit 1 when the mean gain is below that.
+
+Run (from the repository root; about 40 CPU-minutes at the default size):
+    python benchmarks/bench_self_correction.py
+    python benchmarks/bench_self_correction.py --seeds 0 --epochs 6 --start-epoch 2 --cycle-epochs 2   # smoke
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+CONFIG = REPO / 'configs' / 'parsing' / 'schp' / 'fcn_unet-tiny_40e_synthetic-64x64.py'
+LEFT_RIGHT = ((14, 15), (16, 17), (18, 19))
+TRAIN_LABELS = 'TrainVal_parsing_annotations/train_segmentations'
+
+
+def _disk(radius: int) -> np.ndarray:
+    import cv2
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def shift_boundaries(label: np.ndarray, rng: np.random.Generator, prob: float, max_shift: int) -> np.ndarray:
+    """Grow each foreground part, with probability ``prob``, by 1..``max_shift`` pixels over its neighbours."""
+    import cv2
+    out = label.copy()
+    for cls in rng.permutation([c for c in np.unique(label) if 0 < c < 255]):
+        if rng.random() >= prob:
+            continue
+        grown = cv2.dilate((label == cls).astype(np.uint8), _disk(int(rng.integers(1, max_shift + 1)))) > 0
+        out[grown & (label != 255)] = cls
+    return out
+
+
+def drop_small_parts(label: np.ndarray, rng: np.random.Generator, prob: float, small_area: int) -> np.ndarray:
+    """Relabel each part smaller than ``small_area`` pixels, with probability ``prob``, as its main neighbour."""
+    import cv2
+    out = label.copy()
+    for cls in [c for c in np.unique(label) if 0 < c < 255]:
+        mask = label == cls
+        if mask.sum() >= small_area or rng.random() >= prob:
+            continue
+        ring = (cv2.dilate(mask.astype(np.uint8), _disk(2)) > 0) & ~mask & (label != 255)
+        neighbours = label[ring]
+        out[mask] = np.bincount(neighbours).argmax() if neighbours.size else 0
+    return out
+
+
+def swap_left_right(label: np.ndarray) -> np.ndarray:
+    out = label.copy()
+    for left, right in LEFT_RIGHT:
+        out[label == left], out[label == right] = right, left
+    return out
+
+
+def corrupt_label(label: np.ndarray, rng: np.random.Generator, p_boundary: float, shift: int, p_drop: float,
+                  small_area: int, p_swap: float) -> np.ndarray:
+    """One noisy annotation of a clean label map (the three kinds of error above, in that order)."""
+    noisy = shift_boundaries(label, rng, p_boundary, shift)
+    noisy = drop_small_parts(noisy, rng, p_drop, small_area)
+    if rng.random() < p_swap:
+        noisy = swap_left_right(noisy)
+    return noisy
+
+
+def make_noisy_tree(clean: Path, noisy: Path, args) -> dict:
+    """``noisy``: the clean tree with its training labels corrupted (everything else linked). Returns the
+    agreement of the noisy training labels with the clean ones (pixel accuracy and LIP mIoU)."""
+    from lip_toolkit.parsing.evaluation import confusion_matrix, miou_from_confusion
+    import cv2
+    for entry in ('TrainVal_images', 'TrainVal_pose_annotations', 'Testing_images'):
+        if (clean / entry).exists() and not (noisy / entry).exists():
+            (noisy / entry).parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(clean / entry, noisy / entry)
+    val_labels = noisy / 'TrainVal_parsing_annotations' / 'val_segmentations'
+    val_labels.parent.mkdir(parents=True, exist_ok=True)
+    if not val_labels.exists():
+        os.symlink(clean / 'TrainVal_parsing_annotations' / 'val_segmentations', val_labels)
+    out_dir = noisy / TRAIN_LABELS
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(args.noise_seed)
+    conf = np.zeros((20, 20), np.int64)
+    for path in sorted((clean / TRAIN_LABELS).glob('*.png')):
+        label = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        noisy_label = corrupt_label(label, rng, args.p_boundary, args.shift, args.p_drop, args.small_area,
+                                    args.p_swap)
+        cv2.imwrite(str(out_dir / path.name), noisy_label)
+        conf += confusion_matrix(label, noisy_label)
+    scores = miou_from_confusion(conf)
+    return dict(pixel_acc=scores['pixel_acc'], mIoU=scores['mIoU'])
+
+
+def train_and_score(data_root: Path, work_dir: Path, seed: int, args, self_correction: bool) -> dict:
+    """Train the tiny config on ``data_root`` and score it on the clean val labels; returns mIoU and seconds."""
+    from lip_toolkit.core.runner import build_runner, load_config, merge_train_args
+    options = {
+        'train_cfg.max_epochs': args.epochs, 'train_cfg.val_interval': args.epochs + 1,
+        'randomness.seed': seed, 'default_hooks.logger.interval': 1000,
+        'default_hooks.checkpoint.interval': args.epochs + 1,
+        'param_scheduler.0.end': args.epochs,
+        'train_dataloader.batch_size': args.batch_size,
+    }
+    if self_correction:
+        options.update({'default_hooks.self_correction.type': 'SelfCorrectionHook',
+                        'default_hooks.self_correction.start_epoch': args.start_epoch,
+                        'default_hooks.self_correction.cycle_epochs': args.cycle_epochs})
+    cfg = load_config(args.config)
+    merge_train_args(cfg, args.config, work_dir=work_dir, data_root=data_root, cfg_options=options, quiet=True)
+    start = time.perf_counter()
+    runner = build_runner(cfg)
+    runner.train()
+    metrics = runner.val_loop.run()
+    return dict(mIoU=float(metrics['mIoU']), seconds=time.perf_counter() - start)
+
+
+def _mean_sd(values):
+    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--out', type=Path, default=Path('work_dirs/bench_self_correction'))
+    parser.add_argument('--config', type=Path, default=CONFIG)
+    parser.add_argument('--train', type=int, default=160)
+    parser.add_argument('--val', type=int, default=40)
+    parser.add_argument('--data-seed', type=int, default=0)
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--epochs', type=int, default=40)
+    parser.add_argument('--start-epoch', type=int, default=20)
+    parser.add_argument('--cycle-epochs', type=int, default=5)
+    parser.add_argument('--batch-size', type=int, default=16)
+    parser.add_argument('--noise-seed', type=int, default=0)
+    parser.add_argument('--p-boundary', type=float, default=0.5)
+    parser.add_argument('--shift', type=int, default=8)
+    parser.add_argument('--p-drop', type=float, default=0.5)
+    parser.add_argument('--small-area', type=int, default=400)
+    parser.add_argument('--p-swap', type=float, default=0.2)
+    parser.add_argument('--clean', action='store_true', help='also train the baseline on the clean labels')
+    parser.add_argument('--min-gain', type=float, default=None,
+                        help='exit 1 when the mean mIoU gain (self-correction minus baseline) is below this')
+    parser.add_argument('--json', type=Path, default=None, help='also write the results here')
+    args = parser.parse_args(argv)
+
+    import torch
+    torch.set_num_threads(1)  # one thread is the fastest on shared cores (docs/parsing_models.md)
+    from lip_toolkit.synthetic import synthesize_lip
+    args.out.mkdir(parents=True, exist_ok=True)
+    clean = args.out / f'clean_{args.train}_{args.val}_{args.data_seed}'
+    if not (clean / TRAIN_LABELS).is_dir():
+        synthesize_lip(clean, train=args.train, val=args.val, test=0, seed=args.data_seed, overwrite=True,
+                       workers=1)
+    noisy = args.out / (f'noisy_{clean.name}_n{args.noise_seed}_b{args.p_boundary}_s{args.shift}'
+                        f'_d{args.p_drop}_a{args.small_area}_w{args.p_swap}')
+    agreement = make_noisy_tree(clean, noisy, args)
+    print(f'synthetic LIP {args.train} train / {args.val} val (seed {args.data_seed}); noisy training labels '
+          f'agree with the clean ones on {agreement["pixel_acc"]:.1f} % of pixels, mIoU {agreement["mIoU"]:.1f}')
+    print(f'model {args.config.relative_to(REPO) if args.config.is_relative_to(REPO) else args.config}, '
+          f'{args.epochs} epochs, batch {args.batch_size}; self-correction from epoch {args.start_epoch}, '
+          f'cycles of {args.cycle_epochs} epochs; val mIoU against clean labels')
+    rows = []
+    print('| seed | noisy labels | noisy + self-correction | gain | seconds (plain / self-corr.) |'
+          + (' clean labels |' if args.clean else ''))
+    print('|---:|---:|---:|---:|---:|' + ('---:|' if args.clean else ''))
+    for seed in args.seeds:
+        plain = train_and_score(noisy, args.out / f'plain_{seed}', seed, args, False)
+        corrected = train_and_score(noisy, args.out / f'schp_{seed}', seed, args, True)
+        row = dict(seed=seed, plain=plain, corrected=corrected)
+        line = (f'| {seed} | {plain["mIoU"]:.2f} | {corrected["mIoU"]:.2f} | '
+                f'{corrected["mIoU"] - plain["mIoU"]:+.2f} | {plain["seconds"]:.0f} / {corrected["seconds"]:.0f} |')
+        if args.clean:
+            row['clean'] = train_and_score(clean, args.out / f'clean_{seed}', seed, args, False)
+            line += f' {row["clean"]["mIoU"]:.2f} |'
+        rows.append(row)
+        print(line, flush=True)
+    plain_mean, plain_sd = _mean_sd([r['plain']['mIoU'] for r in rows])
+    schp_mean, schp_sd = _mean_sd([r['corrected']['mIoU'] for r in rows])
+    gain_mean, gain_sd = _mean_sd([r['corrected']['mIoU'] - r['plain']['mIoU'] for r in rows])
+    summary = (f'| mean +- sd ({len(rows)} seeds) | {plain_mean:.2f} +- {plain_sd:.2f} | {schp_mean:.2f} +- '
+               f'{schp_sd:.2f} | {gain_mean:+.2f} +- {gain_sd:.2f} | |')
+    if args.clean:
+        clean_mean, clean_sd = _mean_sd([r['clean']['mIoU'] for r in rows])
+        summary += f' {clean_mean:.2f} +- {clean_sd:.2f} |'
+    print(summary)
+    wins = sum(r['corrected']['mIoU'] > r['plain']['mIoU'] for r in rows)
+    print(f'self-correction better in {wins} of {len(rows)} seeds')
+    if args.json:
+        args.json.write_text(json.dumps(dict(agreement=agreement, rows=rows, gain_mean=gain_mean,
+                                             gain_sd=gain_sd), indent=1))
+    if args.min_gain is not None and gain_mean < args.min_gain:
+        print(f'FAILED: mean gain {gain_mean:+.2f} below {args.min_gain:+.2f}')
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

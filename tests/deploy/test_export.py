@@ -1,0 +1,140 @@
+"""`export`: the file alone is enough to use the model, its parity is proven before it is written, refusals write
+nothing."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from lip_toolkit.core.errors import LipToolkitError
+
+from .conftest import initial_weights
+
+pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
+
+LIP_CLASS_COUNT = 20
+# configs/_base_/parsing_ce2p_r101-d16.py and configs/_base_/pose_hrnet_w32.py: ImageNet statistics on RGB.
+IMAGENET_MEAN, IMAGENET_STD = [123.675, 116.28, 103.53], [58.395, 57.12, 57.375]
+
+
+def metadata_of(path):
+    """Read with the onnx package itself, not with the toolkit's reader."""
+    import onnx
+    return {prop.key: json.loads(prop.value) for prop in onnx.load(str(path)).metadata_props}
+
+
+def standalone_input(image_bgr, metadata):
+    """What a user without the toolkit does from the metadata alone: resize, order channels, normalise, NCHW."""
+    height, width = metadata['input_size']
+    image = cv2.resize(image_bgr, (width, height), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    if metadata['channel_order'] == 'RGB':
+        image = image[:, :, ::-1]
+    image = (image - np.array(metadata['mean'], np.float32)) / np.array(metadata['std'], np.float32)
+    return np.ascontiguousarray(image.transpose(2, 0, 1)[None])
+
+
+def test_parsing_metadata_holds_what_a_user_needs(tiny_parsing):
+    meta = metadata_of(tiny_parsing['onnx'])
+    assert meta['track'] == 'parsing' and meta['lip_toolkit_format'] == 1 and meta['opset'] == 17
+    assert meta['input_size'] == [96, 96] and meta['keep_ratio'] is True
+    assert meta['channel_order'] == 'RGB'
+    np.testing.assert_allclose(meta['mean'], IMAGENET_MEAN)
+    np.testing.assert_allclose(meta['std'], IMAGENET_STD)
+    assert len(meta['class_names']) == LIP_CLASS_COUNT and meta['class_names'][14:16] == ['Left-arm', 'Right-arm']
+    assert meta['flip_pairs'] == [[14, 15], [16, 17], [18, 19]]
+    assert meta['inputs'] == [dict(name='image', shape=['batch', 3, 'height', 'width'])]
+    assert meta['outputs'] == [dict(name='logits', shape=['batch', LIP_CLASS_COUNT, 'height', 'width'])]
+    assert meta['parity']['argmax_agreement'] >= 0.999
+
+
+def test_pose_metadata_holds_what_a_user_needs(tiny_pose):
+    meta = metadata_of(tiny_pose['onnx'])
+    assert meta['track'] == 'pose' and meta['input_size'] == [128, 96] and meta['channel_order'] == 'RGB'
+    np.testing.assert_allclose(meta['mean'], IMAGENET_MEAN)
+    assert meta['joint_names'][:3] == ['R_Ankle', 'R_Knee', 'R_Hip'] and len(meta['joint_names']) == 16
+    # LIP's left/right joints (docs/pose_data.md): ankles 0-5, knees 1-4, hips 2-3, wrists 10-15, elbows 11-14,
+    # shoulders 12-13
+    assert meta['flip_pairs'] == [[0, 5], [1, 4], [2, 3], [10, 15], [11, 14], [12, 13]]
+    assert meta['outputs'] == [dict(name='heatmaps', shape=['batch', 16, 32, 24])]
+    assert meta['codec']['type'] == 'MSRAHeatmap'
+
+
+def test_the_file_alone_reproduces_mmsegs_own_inference(tiny_parsing):
+    """Preprocessing from the metadata only, run by a bare onnxruntime session, against MMSeg's inference API."""
+    import onnxruntime as ort
+    from mmseg.apis import inference_model
+
+    from lip_toolkit.deploy.export import synthetic_sample
+    from lip_toolkit.parsing.inference import build_parsing_model
+    from lip_toolkit.core.runner import load_config
+    meta = metadata_of(tiny_parsing['onnx'])
+    image = cv2.resize(synthetic_sample(3)[0], (96, 96), interpolation=cv2.INTER_LINEAR)  # no resize left to do
+    session = ort.InferenceSession(str(tiny_parsing['onnx']), providers=['CPUExecutionProvider'])
+    logits = session.run(None, {'image': standalone_input(image, meta)})[0][0]
+    segmentor = build_parsing_model(load_config(tiny_parsing['config']), tiny_parsing['checkpoint'], 'cpu')
+    segmentor.cfg = load_config(tiny_parsing['config'])
+    expected = inference_model(segmentor, image).seg_logits.data.numpy()
+    np.testing.assert_allclose(logits, expected, atol=1e-4)
+    assert (logits.argmax(0) == expected.argmax(0)).all()
+
+
+def test_the_pose_file_alone_gives_mmposes_tensor_output(tiny_pose):
+    import onnxruntime as ort
+    import torch
+
+    from lip_toolkit.core.runner import load_config
+    from lip_toolkit.deploy.export import synthetic_sample
+    from lip_toolkit.pose.inference import build_pose_model
+    meta = metadata_of(tiny_pose['onnx'])
+    inputs = standalone_input(synthetic_sample(4)[0], meta)
+    session = ort.InferenceSession(str(tiny_pose['onnx']), providers=['CPUExecutionProvider'])
+    heatmaps = session.run(None, {'image': np.concatenate([inputs, inputs[:, :, :, ::-1]])})[0]
+    model = build_pose_model(load_config(tiny_pose['config']), tiny_pose['checkpoint'], 'cpu')
+    with torch.no_grad():  # MMPose's tensor mode: backbone + head forward
+        expected = model(torch.from_numpy(np.concatenate([inputs, inputs[:, :, :, ::-1]]).copy()), None,
+                         mode='tensor').numpy()
+    np.testing.assert_allclose(heatmaps, expected, atol=1e-5)
+
+
+def test_export_refuses_and_writes_nothing_when_runtime_disagrees(tiny_parsing, tmp_path, monkeypatch):
+    from lip_toolkit.deploy import export_model
+    from lip_toolkit.deploy.runtime import OnnxRuntimeNetwork
+    run = OnnxRuntimeNetwork.run
+    # a runtime whose logits are off by a little more than the tolerance (1e-3 x the logits' scale)
+    monkeypatch.setattr(OnnxRuntimeNetwork, 'run', lambda self, *a: [out + 0.05 for out in run(self, *a)])
+    out = tmp_path / 'model.onnx'
+    out.write_bytes(b'an earlier export')
+    with pytest.raises(LipToolkitError, match=r'disagrees with PyTorch .* max \|diff\| 0\.05.*nothing written'):
+        export_model(tiny_parsing['config'], tiny_parsing['checkpoint'], out)
+    assert out.read_bytes() == b'an earlier export'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['model.onnx']  # no temporary file left
+
+
+def test_export_refuses_a_deformable_convolution_model_before_exporting(tmp_path, monkeypatch):
+    pytest.importorskip('onnxruntime')
+    from lip_toolkit.cli import main
+    from lip_toolkit.deploy import export as export_module
+    config = 'configs/demo/parsing_ce2p-aspoc_dcn-r50-tiny_30e_synthetic-96x96.py'
+    checkpoint = initial_weights(config, tmp_path / 'dcn.pth')
+    monkeypatch.setattr(export_module, '_export', lambda *a: pytest.fail('the exporter must not run'))
+    assert main(['export', config, str(checkpoint), '--out', str(tmp_path / 'dcn.onnx')]) == 1
+    assert not (tmp_path / 'dcn.onnx').exists()
+
+
+def test_refusal_is_one_line_naming_the_layer(tmp_path, capsys):
+    from lip_toolkit.deploy.export import refuse_unexportable
+    from mmcv.ops import ModulatedDeformConv2dPack
+    import torch
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), ModulatedDeformConv2dPack(4, 4, 3, padding=1))
+    with pytest.raises(LipToolkitError) as error:
+        refuse_unexportable(model, 'dcn.py')
+    assert 'deformable convolution' in error.value.one_line() and 'ModulatedDeformConv2dPack' in str(error.value)
+    refuse_unexportable(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1)), 'plain.py')  # plain layers pass
+
+
+def test_export_output_name_and_folder_are_checked_first(tiny_parsing, tmp_path):
+    from lip_toolkit.deploy import export_model
+    with pytest.raises(LipToolkitError, match='must be a .onnx file'):
+        export_model(tiny_parsing['config'], tiny_parsing['checkpoint'], tmp_path / 'model.pth')
+    with pytest.raises(LipToolkitError, match='output folder not found'):
+        export_model(tiny_parsing['config'], tiny_parsing['checkpoint'], tmp_path / 'missing' / 'model.onnx')

@@ -1,0 +1,142 @@
+"""`--backend onnxruntime`: the exported tiny demo models give PyTorch's labels and joints through predict and
+evaluate, with the same test-time geometry, flip and scales; wrong files and missing packages get one line."""
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from lip_toolkit.cli import main
+from lip_toolkit.core.errors import LipToolkitError
+
+pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
+
+
+def real_images(real_lip_dir, tmp_path, count=4):
+    """A folder with a few real LIP val images (people of several sizes and aspect ratios)."""
+    import shutil
+    folder = tmp_path / 'images'
+    folder.mkdir()
+    for path in sorted((real_lip_dir / 'images').glob('*.jpg'))[:count]:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def test_parsing_predict_gives_pytorchs_labels_with_flip_and_scales(tiny_parsing, real_lip_dir, tmp_path):
+    from PIL import Image
+
+    from lip_toolkit.predict import predict
+    images = real_images(real_lip_dir, tmp_path)
+    outputs = {}
+    for backend, weights in (('pytorch', tiny_parsing['checkpoint']), ('onnxruntime', tiny_parsing['onnx'])):
+        # scale 0.75 runs the network at 72x72: the export's dynamic height and width
+        predict([images], tmp_path / backend, config=tiny_parsing['config'], checkpoint=weights, device='cpu',
+                flip=True, scales=(0.75, 1.0), overlays=False, backend=backend)
+        outputs[backend] = {p.name: np.asarray(Image.open(p)) for p in (tmp_path / backend / 'parsing').iterdir()}
+    assert sorted(outputs['pytorch']) == sorted(outputs['onnxruntime']) and len(outputs['pytorch']) == 4
+    for name, labels in outputs['pytorch'].items():
+        agreement = (labels == outputs['onnxruntime'][name]).mean()
+        assert agreement >= 0.999, (name, agreement)
+
+
+def test_pose_predict_gives_pytorchs_joints_with_flip(tiny_pose, real_lip_dir, tmp_path):
+    from lip_toolkit.predict import predict
+    images = real_images(real_lip_dir, tmp_path)
+    joints = {}
+    for backend, weights in (('pytorch', tiny_pose['checkpoint']), ('onnxruntime', tiny_pose['onnx'])):
+        predict([images], tmp_path / backend, config=tiny_pose['config'], checkpoint=weights, device='cpu',
+                overlays=False, backend=backend)
+        joints[backend] = {p.name: [(j['x'], j['y']) for j in json.loads(p.read_text())['joints']]
+                           for p in (tmp_path / backend / 'keypoints').iterdir()}
+        assert (tmp_path / backend / 'keypoints.csv').is_file()
+    assert joints['pytorch'].keys() == joints['onnxruntime'].keys()
+    for name, points in joints['pytorch'].items():
+        np.testing.assert_allclose(joints['onnxruntime'][name], points, atol=0.011)  # JSON keeps 2 decimals
+
+
+def test_evaluate_with_onnxruntime_scores_what_pytorch_scores(tiny_pose, tiny_parsing, synthetic_lip, tmp_path):
+    from lip_toolkit.evaluation import evaluate_model
+    for model in (tiny_pose, tiny_parsing):
+        scores = {backend: evaluate_model(model['config'], weights, data_root=synthetic_lip, device='cpu',
+                                          flip=True, backend=backend)
+                  for backend, weights in (('pytorch', model['checkpoint']), ('onnxruntime', model['onnx']))}
+        key = 'PCKh' if model is tiny_pose else 'mIoU'
+        assert scores['onnxruntime'][key] == pytest.approx(scores['pytorch'][key], abs=0.01), key
+
+
+def test_evaluate_command_takes_the_backend_option(tiny_pose, synthetic_lip, tmp_path, capsys):
+    code = main(['evaluate', tiny_pose['config'], str(tiny_pose['onnx']), '--backend', 'onnxruntime',
+                 '--data-root', str(synthetic_lip), '--device', 'cpu', '--json', str(tmp_path / 'scores.json')])
+    assert code == 0
+    assert 'PCKh' in json.loads((tmp_path / 'scores.json').read_text())
+
+
+@pytest.mark.parametrize('backend, weights, message', [
+    ('pytorch', 'onnx', 'this is an exported ONNX model: run it with --backend onnxruntime'),
+    ('onnxruntime', 'checkpoint', '--backend onnxruntime runs a .onnx file'),
+])
+def test_a_file_for_the_other_backend_gets_one_line(tiny_parsing, real_lip_dir, tmp_path, capsys, backend, weights,
+                                                   message):
+    images = real_images(real_lip_dir, tmp_path, 1)
+    code = main(['predict', tiny_parsing['config'], str(tiny_parsing[weights]), str(images), '--out',
+                 str(tmp_path / 'out'), '--backend', backend])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and message in err and len(err.splitlines()) == 1
+    assert not (tmp_path / 'out').exists()
+
+
+def test_a_model_exported_from_another_preprocessing_is_refused(tiny_parsing, real_lip_dir, tmp_path, capsys):
+    code = main(['predict', tiny_parsing['config'], str(tiny_parsing['onnx']), str(real_images(real_lip_dir,
+                 tmp_path, 1)), '--out', str(tmp_path / 'out'), '--backend', 'onnxruntime', '--cfg-options',
+                 'model.data_preprocessor.bgr_to_rgb=False'])
+    err = capsys.readouterr().err
+    assert code == 1 and 'exported from another config: channel_order is RGB here, BGR in' in err
+
+
+def test_a_fixed_size_export_refuses_other_scales_in_one_line(tiny_parsing):
+    from lip_toolkit.deploy.runtime import OnnxRuntimeNetwork
+    network = OnnxRuntimeNetwork(tiny_parsing['onnx'])
+    network.session = FixedSizeSession(network.session)
+    with pytest.raises(LipToolkitError, match='takes 96x96 inputs only, not 72x72'):
+        network.run(np.zeros((1, 3, 72, 72), np.float32))
+
+
+class FixedSizeSession:
+    """The session of an export whose height and width are fixed (what HRNet's static export declares)."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def get_inputs(self):
+        class Arg:
+            name, shape = 'image', ['batch', 3, 96, 96]
+        return [Arg()]
+
+    def run(self, *args):
+        return self.session.run(*args)
+
+
+@pytest.mark.parametrize('argv', [
+    ['export', 'configs/demo/pose_hrnet-tiny_lip-128x96.py', 'x.pth', '--out', 'x.onnx'],
+    ['predict', 'configs/demo/pose_hrnet-tiny_lip-128x96.py', 'x.onnx', 'images', '--out', 'out', '--backend',
+     'onnxruntime'],
+])
+def test_missing_onnx_packages_say_how_to_install(argv, monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'x.pth').write_bytes(b'')
+    (tmp_path / 'x.onnx').write_bytes(b'')
+    (tmp_path / 'images').mkdir()
+    from lip_toolkit.core.image_io import write_image
+    write_image(tmp_path / 'images' / 'a.png', np.zeros((8, 8, 3), np.uint8))
+    monkeypatch.setitem(sys.modules, 'onnxruntime', None)  # import fails
+    monkeypatch.setitem(sys.modules, 'onnx', None)
+    argv = [str(repo_path(a)) if a.startswith('configs/') else a for a in argv]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "pip install 'lip-toolkit[onnx]'" in err and 'is not installed' in err
+
+
+def repo_path(relative):
+    """A path of this repository (the test runs in a temporary working folder)."""
+    from pathlib import Path
+    return Path(__file__).resolve().parents[2] / relative

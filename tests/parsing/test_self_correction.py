@@ -1,0 +1,271 @@
+"""Self-correction (lip_toolkit/parsing/self_correction.py): the cyclical schedule against SCHP's formula, weight
+aggregation and BatchNorm re-estimation against direct computations, refined labels worked by hand, and (slow)
+the switch on a real training: SIGKILL + resume equal to an uninterrupted run, and two gloo ranks."""
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.registry import init_default_scope
+from mmseg.models.losses import CrossEntropyLoss
+from mmseg.registry import PARAM_SCHEDULERS
+
+from lip_toolkit.core.errors import LipToolkitError
+from lip_toolkit.core.paths import CONFIGS_DIR
+from lip_toolkit.parsing.self_correction import (CHECKPOINT_KEY, CyclicCosineLR, RefinedLabelLoss,
+                                                 SelfCorrectionHook, average_weights, reestimate_batch_norm,
+                                                 refined_soft_labels)
+
+init_default_scope('mmseg')
+pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
+
+SCHP_CONFIG = CONFIGS_DIR / 'parsing' / 'schp' / 'schp_ce2p_r101-d16_3xb16-150e_lip-473x473.py'
+TINY_UNET = CONFIGS_DIR / 'parsing' / 'schp' / 'fcn_unet-tiny_40e_synthetic-64x64.py'
+
+
+def schp_lr(epoch, lr=7e-3, total=150, start_cyclical=100, cycle=10, warmup=10):
+    """SCHP's SGDRScheduler.get_lr (utils/warmup_scheduler.py 49-55) with train.py 156-159's arguments."""
+    eta_min, cyclical_base = lr / 100, lr / 2
+    if epoch < warmup:
+        return eta_min + epoch * (lr - eta_min) / warmup
+    if epoch < start_cyclical:
+        return eta_min + (lr - eta_min) * (1 + math.cos(math.pi * (epoch - warmup) / (start_cyclical - warmup))) / 2
+    return eta_min + (cyclical_base - eta_min) * (1 + math.cos(math.pi * ((epoch - start_cyclical) % cycle) / cycle)) / 2
+
+
+def _run_epochs(schedulers, optimizer, epochs):
+    lrs = []
+    for _ in range(epochs):
+        lrs.append(optimizer.param_groups[0]['lr'])
+        optimizer.step()
+        for scheduler in schedulers:  # as mmengine's ParamSchedulerHook after each epoch
+            scheduler.step()
+    return lrs
+
+
+def test_schp_config_with_the_hook_follows_schps_learning_rate_for_150_epochs():
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(SCHP_CONFIG))
+    optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=cfg.optim_wrapper.optimizer.lr)
+    schedulers = [PARAM_SCHEDULERS.build(dict(s, optimizer=optimizer)) for s in cfg.param_scheduler]
+    hook_cfg = cfg.default_hooks.self_correction
+    hook = SelfCorrectionHook(**{k: v for k, v in hook_cfg.items() if k != 'type'})
+    runner = SimpleNamespace(param_schedulers=schedulers, train_dataloader=range(100), optim_wrapper=optimizer)
+    hook._install_cyclic_lr(runner, cfg.train_cfg.max_epochs)
+    lrs = _run_epochs(runner.param_schedulers, optimizer, 150)
+    assert lrs == pytest.approx([schp_lr(e) for e in range(150)], rel=1e-6)
+
+
+def test_hook_cuts_an_iteration_based_schedule_at_the_first_cycle():
+    optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.01)
+    poly = PARAM_SCHEDULERS.build(dict(type='PolyLR', optimizer=optimizer, eta_min=0.0, power=0.9, begin=0,
+                                       end=50, by_epoch=False))  # 10 epochs of 5 iterations
+    runner = SimpleNamespace(param_schedulers=[poly], train_dataloader=range(5), optim_wrapper=optimizer)
+    SelfCorrectionHook(start_epoch=6, cycle_epochs=2)._install_cyclic_lr(runner, 10)
+    seen = []
+    for epoch in range(10):
+        for _ in range(5):
+            seen.append((epoch, optimizer.param_groups[0]['lr']))
+            optimizer.step()
+            poly.step()
+        runner.param_schedulers[1].step()
+    during_cycles = [lr for epoch, lr in seen if epoch >= 6]
+    # epochs 6, 7, 8, 9: cosine over 2 epochs from 0.005 to 0.0001: 0.005, 0.00255, 0.005, 0.00255
+    expected_cycle = [0.005] * 5 + [0.0001 + 0.0049 * (1 + math.cos(math.pi / 2)) / 2] * 5
+    assert during_cycles == pytest.approx(expected_cycle * 2)
+    assert seen[0][1] == 0.01 and seen[28][1] > seen[29][1] > 0  # poly decays until the cycles take over
+
+
+def test_cyclic_lr_refuses_a_zero_period():
+    optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.01)
+    with pytest.raises(LipToolkitError, match='period'):
+        CyclicCosineLR(optimizer, period=0)
+
+
+def test_average_weights_is_the_mean_of_the_snapshots_at_cycle_ends():
+    torch.manual_seed(0)
+    model, averaged = nn.Linear(3, 2), nn.Linear(3, 2)
+    snapshots = []
+    for cycles_done in range(4):
+        with torch.no_grad():
+            for p in model.parameters():
+                p.copy_(torch.randn_like(p))
+        snapshots.append([p.detach().clone() for p in model.parameters()])
+        average_weights(averaged, model, cycles_done)
+    for got, *values in zip(averaged.parameters(), *snapshots):
+        assert torch.allclose(got, sum(values) / len(values), atol=1e-6)
+
+
+def test_batch_norm_reestimation_is_the_size_weighted_mean_of_batch_statistics():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(2, 3, 1), nn.BatchNorm2d(3, momentum=0.1))
+    model[1].running_mean.fill_(7.0)
+    batches = [torch.randn(4, 2, 5, 5) * 3 + 1, torch.randn(2, 2, 5, 5), torch.randn(3, 2, 5, 5) - 2]
+    seen = reestimate_batch_norm(model, batches, lambda m, batch: m(batch), len)
+    assert seen == 9
+    with torch.no_grad():
+        features = [model[0](batch) for batch in batches]
+    means = [f.mean(dim=(0, 2, 3)) for f in features]
+    variances = [f.transpose(0, 1).reshape(3, -1).var(dim=1, unbiased=True) for f in features]
+    sizes = [len(b) for b in batches]
+    expected_mean = sum(s * m for s, m in zip(sizes, means)) / sum(sizes)
+    expected_var = sum(s * v for s, v in zip(sizes, variances)) / sum(sizes)
+    assert torch.allclose(model[1].running_mean, expected_mean, atol=1e-5)
+    assert torch.allclose(model[1].running_var, expected_var, atol=1e-4)
+    assert model[1].momentum == 0.1 and not model.training
+
+
+def test_refined_labels_by_hand():
+    # one pixel, 3 classes, aggregated logits (1, 0, -1), label 2, one cycle done: a = 1/2
+    logits = torch.tensor([1.0, 0.0, -1.0])[None, :, None, None]
+    got = refined_soft_labels(logits, torch.tensor([[[2]]]), 0.5)[0, :, 0, 0]
+    mixed = [0.5, 0.0, -0.5 + 0.5]
+    expected = [math.exp(v) / sum(math.exp(w) for w in mixed) for v in mixed]
+    assert got.tolist() == pytest.approx(expected)
+    # an ignored pixel gets no one-hot part
+    ignored = refined_soft_labels(logits, torch.tensor([[[255]]]), 0.5)[0, :, 0, 0]
+    assert ignored.tolist() == pytest.approx(torch.softmax(torch.tensor([0.5, 0.0, -0.5]), 0).tolist())
+
+
+@pytest.mark.parametrize('avg_non_ignore', [False, True])
+def test_refined_loss_is_the_plain_term_until_soft_labels_then_soft_cross_entropy(avg_non_ignore):
+    torch.manual_seed(0)
+    plain = CrossEntropyLoss(loss_weight=0.7, avg_non_ignore=avg_non_ignore)
+    refined = RefinedLabelLoss(plain, scale=0.5)
+    scores = torch.randn(2, 4, 3, 3)
+    label = torch.randint(0, 4, (2, 3, 3))
+    label[0, 0, 0] = 255
+    assert torch.equal(refined(scores, label, ignore_index=255), plain(scores, label, ignore_index=255))
+    assert refined.loss_name == 'loss_ce'
+    refined.soft_logits = torch.randn(2, 4, 3, 3)
+    refined.label_weight = 1 / 3
+    target = refined_soft_labels(refined.soft_logits, label, 1 / 3)
+    total, count = 0.0, 0
+    for b in range(2):
+        for i in range(3):
+            for j in range(3):
+                if label[b, i, j] == 255:
+                    continue
+                log_p = F.log_softmax(scores[b, :, i, j], dim=0)
+                total += -float((target[b, :, i, j] * log_p).sum())
+                count += 1
+    denominator = count if avg_non_ignore else label.numel()
+    got = refined(scores, label, ignore_index=255)
+    assert float(got) == pytest.approx(0.5 * 0.7 * total / denominator, rel=1e-5)
+
+
+def test_checkpoint_round_trip_restores_cycles_and_aggregated_weights():
+    hook = SelfCorrectionHook(start_epoch=1, cycle_epochs=1)
+    hook.averaged, hook.cycles = nn.BatchNorm1d(3), 2
+    hook.averaged.running_mean.fill_(0.25)
+    checkpoint = {}
+    hook.before_save_checkpoint(None, checkpoint)
+    restored = SelfCorrectionHook(start_epoch=1, cycle_epochs=1)
+    restored.averaged = nn.BatchNorm1d(3)
+    restored.after_load_checkpoint(None, checkpoint)
+    assert restored.cycles == 2
+    assert torch.equal(restored.averaged.running_mean, torch.full((3,), 0.25))
+    fresh = {}
+    SelfCorrectionHook(start_epoch=1, cycle_epochs=1).before_save_checkpoint(None, fresh)
+    assert fresh[CHECKPOINT_KEY] == dict(cycles=0)
+
+
+def test_bad_settings_are_one_line_errors():
+    with pytest.raises(LipToolkitError, match='at least 1'):
+        SelfCorrectionHook(start_epoch=0, cycle_epochs=5)
+    with pytest.raises(LipToolkitError, match='final_weights'):
+        SelfCorrectionHook(start_epoch=1, cycle_epochs=1, final_weights='best')
+
+
+# ---- the switch on real trainings (slow: several tiny trainings in subprocesses) --------------------------------
+# A deterministic tiny run: the 64x64 UNet at 32x32 and 8 channels, no random scale or flip, so that a resumed run
+# can be compared with an uninterrupted one weight for weight (mmengine reseeds, it does not restore RNG states).
+TINY_OPTIONS = [
+    'train_cfg.max_epochs=4', 'train_cfg.val_interval=5', 'param_scheduler.0.end=4',
+    'default_hooks.checkpoint.interval=1', 'default_hooks.checkpoint.max_keep_ckpts=5',
+    'train_dataloader.batch_size=8', 'crop_size=(32,32)', 'model.data_preprocessor.size=(32,32)',
+    'train_dataloader.dataset.pipeline.2.crop_size=(32,32)', 'train_dataloader.dataset.pipeline.2.scale_factor=0.0',
+    'train_dataloader.dataset.pipeline.3.prob=0.0', 'model.backbone.base_channels=8',
+    'model.decode_head.in_channels=8', 'model.decode_head.channels=8',
+    'default_hooks.self_correction.type=SelfCorrectionHook', 'default_hooks.self_correction.start_epoch=1',
+    'default_hooks.self_correction.cycle_epochs=1',
+]
+
+
+def _lip_toolkit_args(data_root, work_dir, *extra):
+    return ['train', TINY_UNET, '--data-root', data_root, '--work-dir', work_dir, *extra, '--cfg-options',
+            *TINY_OPTIONS]
+
+
+def _env():
+    return dict(os.environ, OMP_NUM_THREADS='1', LIP_TOOLKIT_QUIET='1')
+
+
+def _run(args, timeout=900):
+    done = subprocess.run([sys.executable, '-m', 'lip_toolkit', *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env=_env())
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def _load(path):
+    return torch.load(path, map_location='cpu', weights_only=False)
+
+
+@pytest.mark.slow
+def test_sigkilled_self_correction_run_resumes_exactly(synthetic_lip, tmp_path):
+    straight = tmp_path / 'straight'
+    _run(_lip_toolkit_args(synthetic_lip, straight))
+
+    killed = tmp_path / 'killed'
+    process = subprocess.Popen([sys.executable, '-m', 'lip_toolkit',
+                                *map(str, _lip_toolkit_args(synthetic_lip, killed))], env=_env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 600
+    # kill in epoch 3, after the checkpoint of epoch 2 (which ends the first cycle: aggregated weights exist)
+    while not ((killed / 'last_checkpoint').exists()
+               and (killed / 'last_checkpoint').read_text().strip().endswith('epoch_2.pth')):
+        assert process.poll() is None, 'training ended before epoch 2'
+        assert time.time() < deadline
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (killed / 'epoch_4.pth').exists()
+    _run(_lip_toolkit_args(synthetic_lip, killed, '--resume'))
+
+    a, b = _load(straight / 'epoch_4.pth'), _load(killed / 'epoch_4.pth')
+    assert a[CHECKPOINT_KEY]['cycles'] == b[CHECKPOINT_KEY]['cycles'] == 3
+    for key, value in a['state_dict'].items():
+        assert torch.allclose(value.float(), b['state_dict'][key].float(), atol=1e-6), key
+    for key, value in a[CHECKPOINT_KEY]['state_dict'].items():
+        assert torch.allclose(value.float(), b[CHECKPOINT_KEY]['state_dict'][key].float(), atol=1e-6), key
+    # the final model holds the aggregated weights
+    for key, value in a[CHECKPOINT_KEY]['state_dict'].items():
+        assert torch.equal(value, a['state_dict'][key]), key
+
+
+@pytest.mark.slow
+def test_two_gloo_ranks_each_refine_their_share_and_resume(synthetic_lip, tmp_path):
+    work = tmp_path / 'ddp'
+    args = _lip_toolkit_args(synthetic_lip, work, '--gpus', '2')
+    args = [a if a != 'train_cfg.max_epochs=4' else 'train_cfg.max_epochs=2' for a in args]
+    _run(args)
+    log = '\n'.join(p.read_text() for p in sorted(work.glob('*/*.log')))
+    assert 'Distributed training: True' in log
+    # 64 training images, two ranks: each re-estimates BatchNorm on its 32 (the log is rank 0's)
+    assert 'cycle 1 ends at epoch 2: weights averaged, BatchNorm re-estimated on 32 samples' in log
+    # resume the 2-rank run for two more epochs: the cycle count and the aggregated weights carry on
+    first = _load(work / 'epoch_2.pth')
+    _run([a if a != 'train_cfg.max_epochs=2' else 'train_cfg.max_epochs=4' for a in args] + [])
+    # (--resume must come before --cfg-options)
+    final = _load(work / 'epoch_4.pth') if (work / 'epoch_4.pth').exists() else None
+    assert first[CHECKPOINT_KEY]['cycles'] == 1
+    assert final is not None and final[CHECKPOINT_KEY]['cycles'] == 3
