@@ -3,6 +3,8 @@ VENV ?= $(HOME)/.cache/lip-toolkit/venv
 export LIP_TOOLKIT_VENV := $(VENV)
 BIN := $(VENV)/bin
 DEMO_OUT ?= demo_out
+# Real photos the demo also predicts and draws in its report (the project's six LIP images, where present).
+DEMO_PHOTOS ?= $(wildcard ../shared/real/images)
 
 .PHONY: install demo test test-slow bench docs-cli
 
@@ -10,7 +12,7 @@ install:
 	@scripts/install.sh
 
 demo: install
-	$(BIN)/lip-toolkit demo --out $(DEMO_OUT)
+	$(BIN)/lip-toolkit demo --out $(DEMO_OUT) $(if $(DEMO_PHOTOS),--photos $(DEMO_PHOTOS))
 
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests

@@ -38,6 +38,8 @@ BENCHMARKS = [
      'Profile of the parsing 480 training pipeline (cProfile, 100 samples, sorted by own time)'),
     ('bench_inference.py', ['--images', '16', '--full-size-images', '2', '--rounds', '2'], ['--quick'],
      'Inference: `lip-toolkit evaluate` code path against MMPose `inference_topdown` / MMSeg `inference_model`'),
+    ('bench_onnx.py', [], ['--quick'],
+     'ONNX Runtime against PyTorch eager on CPU: images/s of the exported network, same threads, with parity'),
     ('bench_pckh.py', [], ['--repeat', '1'], 'Offline PCKh scoring of the 10,000-row val CSV (issue 3)'),
     ('bench_miou.py', [], ['--pairs', '40', '--repeat', '1'], 'Offline mIoU scoring of 10,000 PNG pairs (issue 4)'),
     ('bench_scaling.py', [], ['--quick'], 'Offline evaluation time at N and 10N images'),

@@ -7,7 +7,8 @@ whole image). The model runs through the same predictors ``evaluate`` uses
 :class:`~lip_toolkit.parsing.inference.ParsingLogitPredictor`), so a picture predicted here gets exactly the
 numbers the evaluation would give it.
 
-Output layout (every file written atomically: complete or absent)::
+Output layout (the folder is built aside and swapped in complete; an existing non-empty ``OUT`` is replaced as
+a whole, and only with ``overwrite``)::
 
     OUT/keypoints.csv             pose: one LIP CSV row per image (``<stem>.jpg,x0,y0,...,x15,y15``, integers)
     OUT/keypoints/<stem>.json     pose: joints in original pixels (floats) with names and confidences
@@ -182,12 +183,13 @@ def _without_host_warnings(func):
 def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=None, device: Optional[str] = None,
             flip: Optional[bool] = None, scales: Optional[Sequence[float]] = None, batch_size: int = 4,
             overlays: bool = True, cfg_options: Optional[dict] = None, on_error: str = 'stop',
-            kpt_thr: float = DEFAULT_KPT_THR, backend: str = 'pytorch') -> dict:
+            kpt_thr: float = DEFAULT_KPT_THR, backend: str = 'pytorch', overwrite: bool = False) -> dict:
     """Predict every image of ``inputs`` with a pose or parsing model and write the results to ``out_dir``.
 
     Args:
         inputs: image files and/or folders (a folder contributes the images directly inside it).
-        out_dir: output folder (created; files of earlier runs with the same names are replaced).
+        out_dir: output folder, built aside and swapped in complete; one that holds files is refused unless
+            ``overwrite`` (then replaced as a whole, never mixed with the new files).
         config: model config (path, or path under ``configs/``); its ``default_scope`` picks the track.
         checkpoint: the weights for ``config`` (loaded safely, strictly).
         ensemble: an ensemble file (``configs/ensembles/*.py``, ``.json``, ``.yaml``) or an ``EnsembleSpec``,
@@ -215,9 +217,9 @@ def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=No
         LipToolkitError: no or unreadable inputs, two inputs with the same stem, an output folder that cannot be
             written (checked before the model loads), a bad config or checkpoint.
     """
-    from .core.image_io import collect_images, read_image_bgr, write_image
-    from .core.io import atomic_write
-    from .core.progress import info, progress
+    from .core.image_io import collect_images
+    from .core.io import atomic_directory, check_output
+    from .core.progress import info
 
     if ensemble is not None and backend != 'pytorch':
         raise LipToolkitError('--backend onnxruntime runs one exported model (CONFIG MODEL.onnx), not an ensemble')
@@ -239,6 +241,7 @@ def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=No
     _unique_stems(paths)
     out_dir = Path(out_dir)
     _check_output_folder(out_dir)
+    check_output(out_dir, overwrite)
     skipped: List[dict] = []
     paths = _readable_images(paths, on_error, skipped)
     if not paths:
@@ -266,6 +269,19 @@ def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=No
                                       batch_size, backend)
     info(f'{track} model {source}: {len(paths)} image(s) -> {out_dir}')
 
+    with atomic_directory(out_dir) as staging:
+        result = _predict_into(staging, out_dir, paths, model, track, batch_size, overlays, kpt_thr, on_error,
+                               skipped)
+    return result
+
+
+def _predict_into(staging: Path, out_dir: Path, paths, model, track, batch_size, overlays, kpt_thr, on_error,
+                  skipped) -> dict:
+    """Write every output into ``staging`` (swapped in as ``out_dir``); the result names the final paths."""
+    from .core.image_io import read_image_bgr, write_image
+    from .core.io import atomic_write
+    from .core.progress import progress
+
     names, all_keypoints, files = [], [], []
     bar = progress(total=len(paths), desc=f'predict {track}', unit='img')
     for chunk in _chunks(paths, batch_size):
@@ -284,15 +300,15 @@ def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=No
         if track == 'pose':
             keypoints, scores = model(images)
             for path, image, points, confidence in zip(chunk, images, keypoints, scores):
-                json_path = out_dir / 'keypoints' / f'{path.stem}.json'
-                with atomic_write(json_path, 'w', encoding='utf-8') as handle:
+                json_path = f'keypoints/{path.stem}.json'
+                with atomic_write(staging / json_path, 'w', encoding='utf-8') as handle:
                     handle.write(_pose_json(path, image, points, confidence))
-                record = {'image': str(path), 'keypoints': str(json_path)}
+                record = {'image': str(path), 'keypoints': str(out_dir / json_path)}
                 if overlays:
                     from .visualization.pose import draw_pose
-                    record['overlay'] = str(write_image(out_dir / 'overlays' / f'{path.stem}.png',
-                                                        draw_pose(image, points, scores=confidence,
-                                                                  kpt_thr=kpt_thr)))
+                    write_image(staging / 'overlays' / f'{path.stem}.png',
+                                draw_pose(image, points, scores=confidence, kpt_thr=kpt_thr))
+                    record['overlay'] = str(out_dir / 'overlays' / f'{path.stem}.png')
                 names.append(path.stem)  # rows are named <stem>.jpg, like LIP's ids
                 all_keypoints.append(points)
                 files.append(record)
@@ -301,13 +317,13 @@ def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=No
             small = [_shrunk(image, PARSING_MAX_SIDE) for image in images]
             for path, image, labels in zip(chunk, images, model(small)):
                 labels = _labels_at(labels, image.shape[:2])
-                png_path = out_dir / 'parsing' / f'{path.stem}.png'
-                write_label_png(png_path, labels, paletted=True)
-                record = {'image': str(path), 'parsing': str(png_path)}
+                png_path = f'parsing/{path.stem}.png'
+                write_label_png(staging / png_path, labels, paletted=True)
+                record = {'image': str(path), 'parsing': str(out_dir / png_path)}
                 if overlays:
                     from .visualization.parsing import render_parsing
-                    record['overlay'] = str(write_image(out_dir / 'overlays' / f'{path.stem}.png',
-                                                        render_parsing(image, labels)))
+                    write_image(staging / 'overlays' / f'{path.stem}.png', render_parsing(image, labels))
+                    record['overlay'] = str(out_dir / 'overlays' / f'{path.stem}.png')
                 files.append(record)
         bar.update(len(chunk))
     bar.close()
@@ -318,5 +334,6 @@ def predict(inputs: Sequence, out_dir, config=None, checkpoint=None, ensemble=No
               'skipped': skipped}
     if track == 'pose':
         from .pose.lip_csv import write_lip_pred_csv
-        result['csv'] = str(write_lip_pred_csv(out_dir / 'keypoints.csv', names, np.stack(all_keypoints)))
+        write_lip_pred_csv(staging / 'keypoints.csv', names, np.stack(all_keypoints))
+        result['csv'] = str(out_dir / 'keypoints.csv')
     return result

@@ -1,13 +1,24 @@
-"""The demo, the toolkit's main job, end to end (quick plan): every artefact it promises is there and valid."""
+"""The demo, the toolkit's main job, end to end (quick plan): every artefact it promises is there and valid; its
+no-model reference rows against values worked by hand."""
 import json
 
+import cv2
+import numpy as np
+import pytest
+
+from lip_toolkit.demo import DemoPlan, background_only_scores, mean_pose_scores, run_demo
 from lip_toolkit.submission import check_submission
-from lip_toolkit.demo import DemoPlan, run_demo
 
 
 def test_quick_demo_end_to_end(tmp_path):
     out = tmp_path / 'demo'
-    summary = run_demo(out, plan=DemoPlan.quick())
+    photos = tmp_path / 'photos'
+    plan = DemoPlan.quick()
+    plan.workers = 2  # the default on two or more cores: members trained in parallel worker processes
+    plan.photos = str(photos)
+    photos.mkdir()
+    cv2.imwrite(str(photos / 'my photo.jpg'), np.full((120, 80, 3), 128, np.uint8))
+    summary = run_demo(out, plan=plan)
     data = out / 'data'
     test_ids = data / 'Testing_images' / 'test_id.txt'
     for name in ('pose_submission.csv', 'parsing_submission.zip'):
@@ -15,23 +26,40 @@ def test_quick_demo_end_to_end(tmp_path):
                                   images_dir=data / 'Testing_images' / 'testing_images')
         assert report.num_errors == 0, report.errors[:3]
     saved = json.loads((out / 'summary.json').read_text())
-    assert saved['pose']['rows'] == [list(row) for row in summary['pose']['rows']]
-    names = [name for name, _ in summary['pose']['rows']]
-    assert names[-2:] == ['ensemble (averaged heatmaps)', 'ensemble + PoseFix']
-    assert len(summary['parsing']['rows']) == 3
-    for track in ('pose', 'parsing'):
-        assert all(0.0 <= score <= 100.0 for _, score in summary[track]['rows'])
+    assert saved['pose']['rows'] == summary['pose']['rows']
+    for track, members in (('pose', plan.pose_members()), ('parsing', plan.parsing_members())):
+        rows = summary[track]['rows']
+        assert [r['kind'] for r in rows][:1 + len(members)] == ['reference'] + ['member'] * len(members)
+        assert [r['name'] for r in rows if r['kind'] == 'member'] == [m.name for m in members]
+        assert all(0.0 <= r['score'] <= 100.0 for r in rows)
+        checks = summary[track]['checks']
+        best = max(r['score'] for r in rows if r['kind'] == 'member')
+        assert checks['ensembles_not_worse_than_best_member'] == {
+            r['name']: r['score'] >= best for r in rows if r['kind'] == 'ensemble'}
+    assert [r['name'] for r in summary['pose']['rows'][-2:]] == ['ensemble (averaged heatmaps)', 'ensemble + PoseFix']
+    assert summary['parsing']['rows'][-1]['name'] == 'ensemble (averaged logits)'
+    # the reference rows are the no-model answers on this very val split
+    assert summary['pose']['rows'][0]['score'] == round(mean_pose_scores(data)['PCKh'], 2)
+    assert summary['parsing']['rows'][0]['score'] == round(background_only_scores(data)['mIoU'], 2)
+    # every member trained, and its log shows the epochs and the val pass the curves draw
+    assert set(summary['training_cpu_seconds']) == {m.name for m in plan.members()}
+    for member in plan.members():
+        assert member.checkpoint(out / 'work_dirs').is_file()
+    (scalars,) = (out / 'work_dirs' / 'hrnet-tiny-seed1').glob('*/vis_data/scalars.json')
+    assert any('LIP/PCKh' in line for line in scalars.read_text().splitlines())
+
     text = (out / 'report.md').read_text()
-    rows = dict(summary['pose']['rows'])
-    change = rows['ensemble + PoseFix'] - rows['ensemble (averaged heatmaps)']
-    assert abs(summary['pose']['posefix_change'] - change) < 0.01
-    assert f"PoseFix refinement {'raises' if change >= 0 else 'lowers'} the ensemble's score by {abs(change):.2f}" \
-        in text
-    assert '| ensemble (averaged heatmaps) |' in text and '| ensemble (averaged logits) |' in text
+    for track in ('pose', 'parsing'):
+        for row in summary[track]['rows']:
+            assert f'| {row["kind"]} | {row["name"]} | {row["score"]:.2f} |' in text
     pictures = sorted((out / 'pictures').rglob('*.png'))
-    assert len(pictures) == 4 and all(p.stat().st_size > 0 for p in pictures)
-    for picture in pictures:
-        assert str(picture.relative_to(out)) in text
+    referenced = [p for p in pictures if f']({p.relative_to(out)})' in text]
+    names = {p.relative_to(out).as_posix() for p in referenced}
+    assert 'pictures/learning_curves.png' in names
+    assert len([n for n in names if n.startswith('pictures/pose/')]) == plan.pictures
+    assert len([n for n in names if n.startswith('pictures/parsing/')]) == plan.pictures
+    assert 'pictures/photos/my photo.png' in names
+    assert all(cv2.imread(str(p)) is not None for p in referenced)
 
 
 def test_demo_folder_that_cannot_exist_is_a_one_line_error(tmp_path, capsys):
@@ -41,3 +69,76 @@ def test_demo_folder_that_cannot_exist_is_a_one_line_error(tmp_path, capsys):
     assert main(['demo', '--quick', '--out', str(blocker / 'sub')]) == 1
     err = capsys.readouterr().err
     assert err.startswith('error: ') and 'cannot create the demo folder' in err and err.count('\n') == 1
+
+
+# ------------------------------------------------------------------------------- no-model reference rows
+
+def _joints_row(name, points):
+    fields = [name]
+    for point in points:
+        fields += ['nan'] * 3 if point is None else [str(point[0]), str(point[1]), '0']
+    return ','.join(fields) + '\n'
+
+
+def _tiny_lip(root, train, val):
+    """A LIP tree with the given ``{split: [(name, (W, H), 16 points or None)]}`` pose rows."""
+    for split, rows in (('train', train), ('val', val)):
+        images = root / 'TrainVal_images' / f'{split}_images'
+        images.mkdir(parents=True)
+        (root / 'TrainVal_pose_annotations').mkdir(exist_ok=True)
+        with open(root / 'TrainVal_pose_annotations' / f'lip_{split}_set.csv', 'w') as handle:
+            for name, (width, height), points in rows:
+                cv2.imwrite(str(images / name), np.zeros((height, width, 3), np.uint8))
+                handle.write(_joints_row(name, points))
+    return root
+
+
+def test_mean_pose_reference_by_hand(tmp_path):
+    # train: every joint at 10 % of a 100x200 image, and at 70 % of a 50x100 one (its joint 5 unlabelled)
+    first = [(11, 21)] * 16
+    second = [(36, 71)] * 16
+    second[5] = None
+    # -> mean pose: (0.4, 0.4) of the image, joint 5 (0.1, 0.1); answer on a 200x100 val image: (81, 41), (21, 11)
+    truth = [(200, 100)] * 16
+    truth[9], truth[8] = (81, 21), (81, 41)    # head size 20: a joint counts within 10 px
+    truth[0] = (81, 50)                        # 9 px from the answer: correct
+    truth[1] = (81, 52)                        # 11 px: wrong
+    truth[2] = None                            # unlabelled: not scored
+    truth[5] = (21, 15)                        # 4 px from joint 5's own mean: correct
+    root = _tiny_lip(tmp_path / 'lip', train=[('a.jpg', (100, 200), first), ('b.jpg', (50, 100), second)],
+                     val=[('v.jpg', (200, 100), truth)])
+    scores = mean_pose_scores(root)
+    # scored: joints 0-5 and 8-15 less the unlabelled joint 2 = 13; correct: 0, 5 and the neck (8)
+    assert scores['PCKh'] == pytest.approx(100 * 3 / 13)
+    assert scores['per_joint'][1] == 0.0 and scores['per_joint'][9] == 0.0
+
+
+def test_background_only_reference_by_hand(tmp_path):
+    from lip_toolkit.parsing.label_io import write_label_png
+    root = tmp_path / 'lip'
+    (root / 'TrainVal_images').mkdir(parents=True)
+    (root / 'TrainVal_images' / 'val_id.txt').write_text('a\nb\n')
+    labels = root / 'TrainVal_parsing_annotations' / 'val_segmentations'
+    write_label_png(labels / 'a.png', np.array([[0, 0], [0, 5]], np.uint8))
+    write_label_png(labels / 'b.png', np.array([[0, 255], [13, 13]], np.uint8))
+    # 7 scored pixels, 4 of them background: background IoU 4/7, the 19 other classes 0
+    assert background_only_scores(root)['mIoU'] == pytest.approx(100 * (4 / 7) / 20)
+
+
+def test_demo_ensemble_files_name_the_demo_checkpoints():
+    """The tour's ensemble files average exactly the members `make demo` trains, at their last epoch."""
+    from pathlib import Path
+
+    from lip_toolkit.core.paths import CONFIGS_DIR, resolve_config
+    from lip_toolkit.ensemble_config import load_ensemble
+    plan = DemoPlan()
+    work_dirs = Path('demo_out') / 'work_dirs'
+    for track, members, refiner in (('pose', plan.pose_members(), plan.posefix()),
+                                    ('parsing', plan.parsing_members(), None)):
+        spec = load_ensemble(CONFIGS_DIR / 'ensembles' / f'{track}_demo.py', check_files=False)
+        assert spec.track == track
+        assert [(resolve_config(m.config).resolve(), m.checkpoint, m.name) for m in spec.members] == [
+            ((CONFIGS_DIR / m.config).resolve(), str(m.checkpoint(work_dirs)), m.name) for m in members]
+        if refiner is not None:
+            assert (resolve_config(spec.refiner.config).resolve(), spec.refiner.checkpoint) == (
+                (CONFIGS_DIR / refiner.config).resolve(), str(refiner.checkpoint(work_dirs)))

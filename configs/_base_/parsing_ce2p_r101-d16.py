@@ -1,8 +1,9 @@
 # CE2P on a dilated ResNet-101 (output stride 16), as in liutinglt/CE2P networks/CE2P.py: deep stem of 3x3 convs,
 # layer3 stride 2, layer4 stride 1 dilation 2 (every block), PSP context, 48-ch stride-4 skip, edge branch on
 # stages 1-3, fusion. InPlaceABN = BN + LeakyReLU(0.01) in the head. The stem is MMSeg's ResNetV1c one (32-32-64,
-# CE2P has 64-64-128: 0.1M fewer parameters) so that MMSeg's ImageNet ResNet-101-V1c weights load unchanged;
-# they are read from a local file only (docs/parsing_models.md), never downloaded.
+# CE2P has 64-64-128: 0.1M fewer parameters) so that MMSeg's ImageNet ResNet-101-V1c weights load unchanged
+# (resnet101_v1c-e67eebb6.pth, downloaded once into torch's hub cache and read by the safe loader; offline or your
+# own copy: --cfg-options model.backbone.init_cfg.checkpoint=LOCAL_FILE, docs/parsing_models.md).
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 head_act_cfg = dict(type='LeakyReLU', negative_slope=0.01)
 data_preprocessor = dict(
@@ -27,7 +28,7 @@ model = dict(
         norm_cfg=norm_cfg,
         norm_eval=False,
         style='pytorch',
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/resnet101_v1c-e67eebb6.pth')),
+        init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://resnet101_v1c')),
     decode_head=dict(
         type='CE2PHead',
         in_channels=[256, 512, 1024, 2048],

@@ -37,9 +37,11 @@ test_dataloader = val_dataloader
 
 max_epochs = 30
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=0.01, weight_decay=0.0001))
+# No `end`: mmengine ends the schedule at train_cfg.max_epochs, so a shorter run (the demo's, a test's
+# --cfg-options train_cfg.max_epochs=N) still decays its learning rate to 0 (with end=30 the demo's 8 epochs
+# ended at three quarters of the initial rate).
 param_scheduler = [
-    dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=max_epochs, by_epoch=True,
-         convert_to_iter_based=True)
+    dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, by_epoch=True, convert_to_iter_based=True)
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
 val_cfg = dict(type='ValLoop')

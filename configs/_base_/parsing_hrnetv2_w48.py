@@ -7,8 +7,9 @@ model = dict(
     pretrained=None,
     backbone=dict(
         norm_cfg=norm_cfg,
-        # MMSeg's ImageNet HRNetV2-W48 (open-mmlab://msra/hrnetv2_w48), from a local file only
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/hrnetv2_w48-d2186c55.pth'),
+        # MMSeg's ImageNet HRNetV2-W48 (hrnetv2_w48-d2186c55.pth), downloaded once into torch's hub cache and read
+        # by the safe loader. Offline or your own copy: --cfg-options model.backbone.init_cfg.checkpoint=LOCAL_FILE
+        init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://msra/hrnetv2_w48'),
         extra=dict(
             stage2=dict(num_channels=(48, 96)),
             stage3=dict(num_channels=(48, 96, 192)),

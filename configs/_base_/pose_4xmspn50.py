@@ -4,9 +4,9 @@
 # data. Configs for other data and input sizes inherit this.
 _base_ = ['pose_runtime.py']
 
-# ImageNet-pretrained ResNet-50 (torchvision's resnet50-0676ba61.pth), a LOCAL file: nothing is downloaded.
-# Override: --cfg-options model.backbone.init_cfg.checkpoint=PATH, or model.backbone.init_cfg=None (from scratch).
-imagenet_checkpoint = 'checkpoints/resnet50-0676ba61.pth'
+# ImageNet-pretrained ResNet-50 (torchvision's resnet50-0676ba61.pth): downloaded once into torch's hub cache, read by the safe loader.
+# Override: --cfg-options model.backbone.init_cfg.checkpoint=LOCAL_FILE, or model.backbone.init_cfg=None (scratch).
+imagenet_checkpoint = 'torchvision://resnet50'  # resnet50-0676ba61.pth (IMAGENET1K_V1), as MMPose's MSPN
 
 train_cfg = dict(max_epochs=210, val_interval=10)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-3))

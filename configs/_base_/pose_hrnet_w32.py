@@ -3,9 +3,9 @@
 # heatmap shift), with LIP data and the LIP PCKh metric. Configs for other data and input sizes inherit this.
 _base_ = ['pose_runtime.py']
 
-# ImageNet-pretrained HRNet-W32 (MMPose's hrnet_w32-36af842e.pth), a LOCAL file: nothing is downloaded.
-# Override: --cfg-options model.backbone.init_cfg.checkpoint=PATH, or model.backbone.init_cfg=None (from scratch).
-imagenet_checkpoint = 'checkpoints/hrnet_w32-36af842e.pth'
+# ImageNet-pretrained HRNet-W32 (MMPose's hrnet_w32-36af842e.pth): downloaded once into torch's hub cache, read by the safe loader.
+# Override: --cfg-options model.backbone.init_cfg.checkpoint=LOCAL_FILE, or model.backbone.init_cfg=None (scratch).
+imagenet_checkpoint = 'https://download.openmmlab.com/mmpose/pretrain_models/hrnet_w32-36af842e.pth'
 
 train_cfg = dict(max_epochs=210, val_interval=10)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-4))

@@ -5,9 +5,9 @@
 # truth; configs for other data inherit this.
 _base_ = ['pose_runtime.py']
 
-# ImageNet-pretrained ResNet-152 (torchvision's resnet152-394f9c45.pth), a LOCAL file: nothing is downloaded.
-# Override: --cfg-options model.backbone.init_cfg.checkpoint=PATH, or model.backbone.init_cfg=None (from scratch).
-imagenet_checkpoint = 'checkpoints/resnet152-394f9c45.pth'
+# ImageNet-pretrained ResNet-152 (torchvision's resnet152-394f9c45.pth): downloaded once into torch's hub cache, read by the safe loader.
+# Override: --cfg-options model.backbone.init_cfg.checkpoint=LOCAL_FILE, or model.backbone.init_cfg=None (scratch).
+imagenet_checkpoint = 'torchvision://resnet152'  # resnet152-394f9c45.pth (IMAGENET1K_V1)
 
 train_cfg = dict(max_epochs=140, val_interval=10)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-4))

@@ -93,3 +93,17 @@ def write_chart(scores: dict, chart, title: str = '') -> None:
         from ..visualization import plot_scores
         plot_scores({k: v for k, v in scores.items() if k != 'table'}, chart, title=title)
         click.echo(f'chart written to {chart}', err=True)
+
+
+def overwrite_option(func):
+    """``--overwrite``: the one rule for outputs that exist (:func:`lip_toolkit.core.io.check_output`)."""
+    return click.option('--overwrite', is_flag=True,
+                        help='Replace outputs that exist already (a folder is replaced as a whole).')(func)
+
+
+def check_outputs(overwrite: bool, *paths) -> None:
+    """Refuse, before any work, outputs that exist unless ``--overwrite`` (``None`` paths are not written)."""
+    from ..core.io import check_output
+    for path in paths:
+        if path is not None:
+            check_output(path, overwrite)

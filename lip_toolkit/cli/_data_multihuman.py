@@ -1,6 +1,8 @@
 """``lip-toolkit data cihp`` and ``lip-toolkit data mhp``: multi-human parsing data as LIP single-person samples."""
 import click
 
+from ._common import overwrite_option
+
 
 def _common_options(function):
     options = [
@@ -17,7 +19,7 @@ def _common_options(function):
                      help='Leave out persons whose own box is lower than this (pixels); they are counted.'),
         click.option('--workers', type=click.IntRange(min=1), default=None,
                      help='Processes. Default: all available CPUs.'),
-        click.option('--overwrite', is_flag=True, help='Replace DST if it exists and is not empty.'),
+        overwrite_option,
     ]
     for option in reversed(options):
         function = option(function)

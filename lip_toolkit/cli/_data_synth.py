@@ -1,6 +1,8 @@
 """``lip-toolkit data synth``: write a synthetic LIP release tree (demo and test data)."""
 import click
 
+from ._common import overwrite_option
+
 
 @click.command(name='synth')
 @click.argument('out_dir', type=click.Path(file_okay=False))
@@ -12,7 +14,7 @@ import click
               help='Random seed; the same seed writes byte-identical files.')
 @click.option('--workers', type=int, default=None,
               help='Processes to render with (default: one per available core).')
-@click.option('--overwrite', is_flag=True, help='Replace OUT_DIR if it exists and is not empty.')
+@overwrite_option
 def cli(out_dir, train, val, test, seed, workers, overwrite):
     """Write synthetic LIP data to OUT_DIR, laid out exactly like the real LIP release.
 

@@ -1,7 +1,8 @@
 """``lip-toolkit evaluate [model] CONFIG CHECKPOINT``: predict a split with a checkpoint and score it."""
 import click
 
-from ._common import cfg_options_option, chart_option, launch_options, relaunch_if_requested, write_chart
+from ._common import (cfg_options_option, chart_option, check_outputs, launch_options, overwrite_option,
+                      relaunch_if_requested, write_chart)
 
 
 @click.command('model')
@@ -25,8 +26,9 @@ from ._common import cfg_options_option, chart_option, launch_options, relaunch_
 @chart_option
 @launch_options
 @cfg_options_option
+@overwrite_option
 def cli(config, checkpoint, flip, scales, out, input_csv, split, data_root, device, json_out, backend, chart,
-        cfg_options, **launch):
+        cfg_options, overwrite, **launch):
     """Evaluate CONFIG with CHECKPOINT on a split; print PCKh (pose) or mIoU (parsing).
 
     \b
@@ -37,6 +39,7 @@ def cli(config, checkpoint, flip, scales, out, input_csv, split, data_root, devi
       lip-toolkit evaluate CONFIG CHECKPOINT --gpus 2            # shard the split over 2 processes
       lip-toolkit evaluate CONFIG model.onnx --backend onnxruntime
     """
+    check_outputs(overwrite, out, json_out, chart)
     relaunch_if_requested(launch)
     from ..evaluation import evaluate_model
     result = evaluate_model(config, checkpoint, flip=flip, scales=scales, out=out, input_csv=input_csv,

@@ -1,7 +1,7 @@
 """``lip-toolkit evaluate parsing``: score predicted parsing PNGs against LIP ground truth (mIoU)."""
 import click
 
-from ._common import chart_option, write_chart
+from ._common import chart_option, check_outputs, overwrite_option, write_chart
 
 
 @click.command(name='parsing')
@@ -18,7 +18,8 @@ from ._common import chart_option, write_chart
 @click.option('--on-error', type=click.Choice(['stop', 'skip']), default='stop', show_default=True,
               help='A bad or missing prediction: stop with its error, or leave the image out and list it.')
 @chart_option
-def cli(gt_dir, pred_dir, ids_file, json_path, workers, on_error, chart):
+@overwrite_option
+def cli(gt_dir, pred_dir, ids_file, json_path, workers, on_error, chart, overwrite):
     """Score parsing predictions with the LIP formula: one confusion matrix over the split, GT 255 ignored.
 
     Each prediction must have its ground truth's size and hold class ids 0-19. Prints per-class IoU, mIoU,
@@ -30,6 +31,7 @@ def cli(gt_dir, pred_dir, ids_file, json_path, workers, on_error, chart):
           --pred-dir work_dirs/ce2p/val_pred --ids LIP/TrainVal_images/val_id.txt --json scores.json
       lip-toolkit evaluate parsing --gt-dir val_segmentations --pred-dir pred_pngs
     """
+    check_outputs(overwrite, json_path, chart)
     from ..parsing.evaluation import evaluate_parsing_dirs, format_miou_table
     scores = evaluate_parsing_dirs(gt_dir, pred_dir, ids_file=ids_file, workers=workers, json_path=json_path,
                                    on_error=on_error)

@@ -1,7 +1,7 @@
 """``lip-toolkit evaluate pose``: score a LIP pose prediction CSV against the ground truth (PCKh@0.5)."""
 import click
 
-from ._common import chart_option, write_chart
+from ._common import chart_option, check_outputs, overwrite_option, write_chart
 
 
 @click.command(name='pose')
@@ -14,7 +14,8 @@ from ._common import chart_option, write_chart
 @click.option('--allow-missing', is_flag=True,
               help='Score ground-truth images without a prediction as missed instead of failing.')
 @chart_option
-def cli(gt_csv, pred_csv, json_out, allow_missing, chart):
+@overwrite_option
+def cli(gt_csv, pred_csv, json_out, allow_missing, chart, overwrite):
     """Score LIP pose predictions with LIP's PCKh@0.5 and print the table LIP papers print.
 
     Rows are matched by image name. A prediction row for an unknown image, a repeated image or (without
@@ -25,6 +26,7 @@ def cli(gt_csv, pred_csv, json_out, allow_missing, chart):
       lip-toolkit evaluate pose --gt TrainVal_pose_annotations/lip_val_set.csv --pred pred.csv
       lip-toolkit evaluate pose --gt lip_val_set.csv --pred pred.csv --json scores.json --allow-missing
     """
+    check_outputs(overwrite, json_out, chart)
     from ..pose.evaluation import evaluate_pose_files, write_pckh_json
 
     evaluation = evaluate_pose_files(gt_csv, pred_csv, allow_missing=allow_missing)

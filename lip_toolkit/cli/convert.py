@@ -1,7 +1,7 @@
 """``lip-toolkit convert REFERENCE SRC DST``: a reference system's released weights as a toolkit checkpoint."""
 import click
 
-from ._common import cfg_options_option
+from ._common import cfg_options_option, check_outputs, overwrite_option
 
 from ..convert import REFERENCES, VARIANT_NAMES  # cheap: no torch until a conversion runs
 
@@ -18,7 +18,8 @@ from ..convert import REFERENCES, VARIANT_NAMES  # cheap: no torch until a conve
                    'bn = pytorch-v1.1 file (BatchNorm). Default: told by the file (num_batches_tracked); '
                    'required where the file does not tell.')
 @cfg_options_option
-def cli(reference, src, dst, config, variant, cfg_options):
+@overwrite_option
+def cli(reference, src, dst, config, variant, cfg_options, overwrite):
     """Convert a reference system's checkpoint SRC into a toolkit checkpoint DST.
 
     \b
@@ -27,6 +28,8 @@ def cli(reference, src, dst, config, variant, cfg_options):
     schp         SCHP exp-schp-201908261155-lip.pth           configs/references/schp_r101_lip-473x473.py
     hrnet-seg    HRNet-Semantic-Segmentation LIP W48          configs/references/hrnetv2-w48_lip-473x473.py
     mmpose       MMPose zoo (keypoint_head. -> head.)         configs/references/hrnet-w32_mpii-256x256_zero-shot_lip.py
+    se-resnet152-imagenet  pretrainedmodels se_resnet152-d17c99b7.pth  (backbone only) SE-ResNet-152 CE2P config
+    scnet101-imagenet      MCG-NKU/SCNet scnet101-44c5b751.pth         (backbone only) SCNet-101 CE2P config
 
     InPlaceABN layers become BN (weight |w| + 1e-5), prefixes such as module. are dropped, heads are renamed.
     HRNet-Seg released two networks: master's and the HRNet-OCR branch's LIP files ran InPlaceABNSync, the
@@ -40,7 +43,9 @@ def cli(reference, src, dst, config, variant, cfg_options):
       lip-toolkit evaluate configs/references/schp_r101_lip-473x473.py schp_lip.pth --data-root LIP
       lip-toolkit convert ce2p LIP_epoch_149.pth ce2p_lip.pth
       lip-toolkit convert mmpose hrnet_w32_mpii_256x256-6c4f923f_20200812.pth hrnet_mpii.pth
+      lip-toolkit convert scnet101-imagenet scnet101-44c5b751.pth scnet101_mmpose.pth
     """
+    check_outputs(overwrite, dst)
     from ..convert import convert
     result = convert(reference, src, dst, config=config, cfg_options=cfg_options, variant=variant)
     filled = f", {result['filled']} BN counters set to 0" if result['filled'] else ''

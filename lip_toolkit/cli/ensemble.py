@@ -1,7 +1,7 @@
 """``lip-toolkit ensemble``: run several checkpoints as one model over a LIP split (pose or parsing)."""
 import click
 
-from ._common import launch_options, relaunch_if_requested
+from ._common import check_outputs, launch_options, overwrite_option, relaunch_if_requested
 
 
 @click.command()
@@ -28,8 +28,9 @@ from ._common import launch_options, relaunch_if_requested
 @click.option('--json', 'json_out', type=click.Path(dir_okay=False), default=None,
               help='Write the scores of members and ensemble as JSON.')
 @launch_options
+@overwrite_option
 def cli(ensemble_file, members, refiner, average, flip, scales, split, data_root, out, batch_size, device,
-        json_out, **launch):
+        json_out, overwrite, **launch):
     """Average the members of an ENSEMBLE file (or --member ...) over a split; print members vs ensemble.
 
     Pose: members' heatmaps (each with flip test) are averaged, decoded once, then optionally refined by
@@ -45,6 +46,7 @@ def cli(ensemble_file, members, refiner, average, flip, scales, split, data_root
       lip-toolkit ensemble --member CONFIG_A a.pth 1 --member CONFIG_B b.pth 0.5 --average softmax --flip
       lip-toolkit ensemble ENSEMBLE --gpus 2                   # shard the split over 2 processes
     """
+    check_outputs(overwrite, out, json_out)
     relaunch_if_requested(launch)
     from ..core.launch import rank_and_world
     from ..ensemble import run_ensemble

@@ -1,7 +1,7 @@
 """``lip-toolkit export``: a checkpoint -> an ONNX file whose parity with PyTorch is checked before it is written."""
 import click
 
-from ._common import cfg_options_option
+from ._common import cfg_options_option, overwrite_option
 
 
 @click.command('export')
@@ -15,8 +15,9 @@ from ._common import cfg_options_option
               help='Largest allowed max |ONNX Runtime - PyTorch| / max(1, max |PyTorch output|).')
 @click.option('--min-agreement', type=click.FloatRange(0, 100), default=99.9, show_default=True,
               help='Smallest allowed argmax agreement, percent (pixels for parsing, joint peaks for pose).')
+@overwrite_option
 @cfg_options_option
-def cli(config, checkpoint, out, sample, opset, tolerance, min_agreement, cfg_options):
+def cli(config, checkpoint, out, sample, opset, tolerance, min_agreement, overwrite, cfg_options):
     """Export CONFIG with CHECKPOINT to ONNX (--out model.onnx) for ONNX Runtime.
 
     The file holds the network (parsing: logits, CE2P's fused output; pose: heatmaps, PoseFix with its image and
@@ -33,11 +34,12 @@ def cli(config, checkpoint, out, sample, opset, tolerance, min_agreement, cfg_op
     """
     from ..deploy.export import export_model
     report = export_model(config, checkpoint, out, sample=sample, opset=opset, tolerance=tolerance,
-                          min_agreement=min_agreement / 100, cfg_options=cfg_options)
+                          min_agreement=min_agreement / 100, cfg_options=cfg_options, overwrite=overwrite)
     parity = report['parity']
     shapes = ', '.join(f"{item['name']}[{','.join(str(v) for v in item['shape'])}]" for item in report['inputs'])
     outputs = ', '.join(f"{item['name']}[{','.join(str(v) for v in item['shape'])}]" for item in report['outputs'])
-    click.echo(f"parity on {report['sample']} ({parity['checked']}): max |logit diff| {parity['max_abs_diff']:.3g} "
+    output = 'logit' if report['track'] == 'parsing' else 'heatmap'
+    click.echo(f"parity on {report['sample']} ({parity['checked']}): max |{output} diff| {parity['max_abs_diff']:.3g} "
                f"(largest |output| {parity['scale']:.3g}, allowed {parity['tolerance']:g} x that), argmax "
                f"agreement {100 * parity['argmax_agreement']:.3f} % of {parity['positions']}")
     click.echo(f"exported {report['track']} model to {report['out']} (opset {report['opset']}; {shapes} -> "

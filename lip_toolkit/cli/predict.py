@@ -1,6 +1,8 @@
 """``lip-toolkit predict``: run a pose or parsing model on your own images."""
 import click
 
+from ._common import overwrite_option
+
 
 @click.command('predict')
 @click.argument('arguments', nargs=-1, required=True, metavar='[CONFIG CHECKPOINT] INPUTS...')
@@ -23,8 +25,9 @@ import click
               help='onnxruntime: CHECKPOINT is a .onnx file from `lip-toolkit export` (same geometry, flip, scales).')
 @click.option('--cfg-options', 'cfg_options', multiple=True, metavar='KEY=VALUE',
               help='Override config values (repeatable), e.g. --cfg-options model.test_cfg.flip_test=False.')
+@overwrite_option
 def cli(arguments, ensemble_file, out_dir, device, flip, scales, batch_size, no_overlays, kpt_thr, on_error,
-        backend, cfg_options):
+        backend, cfg_options, overwrite):
     """Predict images or folders of images (JPEG, PNG with or without alpha, greyscale, 16-bit, any size)
     with CONFIG and CHECKPOINT, or with the models of an --ensemble file.
 
@@ -56,7 +59,7 @@ def cli(arguments, ensemble_file, out_dir, device, flip, scales, batch_size, no_
     result = predict(inputs, out_dir, config=config, checkpoint=checkpoint, ensemble=ensemble_file,
                      device=device, flip=flip, scales=parse_scales(scales), batch_size=batch_size,
                      overlays=not no_overlays, cfg_options=cfg_options, on_error=on_error, kpt_thr=kpt_thr,
-                     backend=backend)
+                     backend=backend, overwrite=overwrite)
     what = 'keypoints' if result['track'] == 'pose' else 'label maps'
     click.echo(f"predicted {what} for {result['num_images']} image(s) in {result['out_dir']}")
     skipped = result['skipped']

@@ -1,6 +1,9 @@
 """``lip-toolkit submit``: write the challenge files (pose CSV, parsing zip) and check them."""
 import click
 
+from ._common import check_outputs, overwrite_option
+
+
 class _SubmitGroup(click.Group):
     """``submit --check FILE ...`` is the ``check`` subcommand written as an option."""
 
@@ -40,13 +43,15 @@ def cli():
               help='Test images, to clip and check coordinates against their sizes '
                    '(default: testing_images beside test_id.txt, if present).')
 @click.option('--out', required=True, type=click.Path(dir_okay=False), help='The submission CSV to write.')
-def pose_command(pred_csv, test_ids, images_dir, out):
+@overwrite_option
+def pose_command(pred_csv, test_ids, images_dir, out, overwrite):
     """Write the pose submission CSV: <id>.jpg,x0,y0,...,x15,y15 in test_id.txt order.
 
     \b
     Examples:
       lip-toolkit submit pose --pred test_pred.csv --test-ids Testing_images/test_id.txt --out pose_submission.csv
     """
+    check_outputs(overwrite, out)
     from ..pose.submission import make_pose_submission
     report = make_pose_submission(pred_csv, test_ids, out, images_dir=images_dir)
     click.echo(report.summary())
@@ -62,7 +67,8 @@ def pose_command(pred_csv, test_ids, images_dir, out):
 @click.option('--paletted', is_flag=True,
               help='Paletted PNGs (indices = class ids, LIP colours) instead of 8-bit greyscale.')
 @click.option('--folder', default='', metavar='NAME', help='Put the PNGs in this folder inside the zip.')
-def parsing_command(pred_dir, test_ids, images_dir, out, paletted, folder):
+@overwrite_option
+def parsing_command(pred_dir, test_ids, images_dir, out, paletted, folder, overwrite):
     """Write the parsing submission zip: one <id>.png per test image, at its size, values 0-19.
 
     \b
@@ -70,6 +76,7 @@ def parsing_command(pred_dir, test_ids, images_dir, out, paletted, folder):
       lip-toolkit submit parsing --pred-dir test_pngs --test-ids Testing_images/test_id.txt \\
           --images Testing_images/testing_images --out parsing_submission.zip
     """
+    check_outputs(overwrite, out)
     from ..parsing.submission import make_parsing_submission
     report = make_parsing_submission(pred_dir, test_ids, out, images_dir=images_dir, paletted=paletted,
                                      folder=folder)
@@ -83,7 +90,8 @@ def parsing_command(pred_dir, test_ids, images_dir, out, paletted, folder):
               help='Test images for the size checks (default: testing_images beside test_id.txt).')
 @click.option('--json', 'json_out', type=click.Path(dir_okay=False), default=None,
               help='Also write the reports as JSON.')
-def check_command(files, test_ids, images_dir, json_out):
+@overwrite_option
+def check_command(files, test_ids, images_dir, json_out, overwrite):
     """Check submission FILES (.csv pose, .zip parsing); exit 1 if any fails. Same as submit --check.
 
     \b
@@ -91,6 +99,7 @@ def check_command(files, test_ids, images_dir, json_out):
       lip-toolkit submit --check pose_submission.csv --test-ids Testing_images/test_id.txt
       lip-toolkit submit check parsing_submission.zip --test-ids test_id.txt --images testing_images
     """
+    check_outputs(overwrite, json_out)
     from ..submission import check_submission
     reports = [check_submission(path, test_ids, images_dir=images_dir) for path in files]
     for report in reports:

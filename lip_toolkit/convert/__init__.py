@@ -7,12 +7,13 @@ See ``docs/convert.md`` and :mod:`lip_toolkit.convert.common` for what each step
 """
 from typing import Dict, Optional
 
-from . import ce2p, hrnet_seg, mmpose_zoo, schp
+from . import ce2p, hrnet_seg, imagenet, mmpose_zoo, schp
 from .common import ConversionMismatch, ReferenceSpec, apply_spec, convert_checkpoint, resolve_variant
 
 #: Every reference by its command-line name.
 REFERENCES: Dict[str, ReferenceSpec] = {spec.name: spec for spec in (ce2p.SPEC, schp.SPEC, hrnet_seg.SPEC,
-                                                                     mmpose_zoo.SPEC)}
+                                                                     mmpose_zoo.SPEC, imagenet.SE_RESNET152,
+                                                                     imagenet.SCNET101)}
 
 
 def convert(reference: str, src, dst, config=None, cfg_options: Optional[dict] = None,

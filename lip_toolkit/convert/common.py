@@ -58,6 +58,11 @@ class ReferenceSpec:
         abn_module: ``f(module_name) -> bool``: is this reference norm an InPlaceABN (weight -> ``|w| + eps``)?
         fold_conv_bias: ``{reference conv bias key: reference norm module}`` folded into the norm's running mean.
         reorder_in_channels: ``{reference weight key: f(weight, state_dict) -> weight}`` channel reorderings.
+        drop_keys: regexes (full match, prefix-free keys) of reference tensors with no counterpart by design,
+            e.g. an ImageNet classifier (``fc.*``); they are left out before renaming.
+        target_module: the model's sub-module that receives the weights (``'backbone'`` for ImageNet weights):
+            the strict check runs against its state dict and the written keys are relative to it, as
+            ``init_cfg=dict(type='Pretrained', checkpoint=...)`` reads them. None: the whole model.
         variants: for a reference whose released files ran different norm layers: ``{variant name:
             abn_module}`` (replacing ``abn_module``); empty for a reference with one network.
         choose_variant: ``f(state_dict, requested or None, path) -> variant name`` (prefix-free keys): the
@@ -73,6 +78,8 @@ class ReferenceSpec:
     abn_module: Callable[[str], bool] = lambda module: False
     fold_conv_bias: Mapping[str, str] = field(default_factory=dict)
     reorder_in_channels: Mapping[str, Callable] = field(default_factory=dict)
+    drop_keys: Sequence[str] = ()
+    target_module: Optional[str] = None
     variants: Mapping[str, Callable[[str], bool]] = field(default_factory=dict)
     choose_variant: Optional[Callable] = None
 
@@ -275,6 +282,8 @@ def apply_spec(source: Mapping, spec: ReferenceSpec, target_shapes: Mapping[str,
         ``(state_dict, filled)`` as :func:`map_state_dict`.
     """
     state = strip_prefixes(source, spec.strip_prefixes)
+    for key in [key for key in state if any(re.fullmatch(pattern, key) for pattern in spec.drop_keys)]:
+        del state[key]
     abn_module = spec.abn_module
     chosen = resolve_variant(spec, state, variant, path)
     if chosen is not None:
@@ -344,14 +353,24 @@ def convert_checkpoint(spec: ReferenceSpec, src, dst, config=None, cfg_options: 
     if dst.exists() and src.exists() and dst.resolve() == src.resolve():
         raise LipToolkitError('the converted checkpoint would overwrite its source; choose another DST', dst)
     config = str(config or spec.default_config)
+    from ..core.runner import config_track, load_config
+    cfg = load_config(config, cfg_options)
+    wanted, given = config_track(load_config(spec.default_config)), config_track(cfg, config)
+    if given != wanted:  # said in one line, not as hundreds of unmatched keys
+        raise LipToolkitError(f'{spec.name} is a {wanted} checkpoint, but --config builds a {given} model; give '
+                              f'it a {wanted} config (default: {spec.default_config})', config)
     source = read_reference_state_dict(src)
     variant = resolve_variant(spec, strip_prefixes(source, spec.strip_prefixes), variant, src)
-    model = build_target_model(config, cfg_options)
+    model = build_target_model(cfg)
+    if spec.target_module:
+        model = getattr(model, spec.target_module)
     converted, filled = apply_spec(source, spec, target_shapes_of(model), path=src, variant=variant)
     # The same strict load every toolkit command does: the file is known to fit before it exists.
     model.load_state_dict(converted, strict=True)
     meta = dict(converted_from=src.name, reference=spec.name, config=config)
     if variant is not None:
         meta['variant'] = variant
+    if spec.target_module:
+        meta['module'] = spec.target_module
     write_checkpoint(dst, converted, meta)
     return dict(dst=str(dst), config=config, num_tensors=len(converted), filled=len(filled), variant=variant)

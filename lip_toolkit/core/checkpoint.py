@@ -31,7 +31,7 @@ import re
 import zipfile
 from collections import Counter, OrderedDict
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -280,6 +280,29 @@ def _mismatch_line(model, mismatch: Dict[str, list]) -> str:
     return f'checkpoint does not fit the model {type(model).__name__}: ' + '; '.join(parts)
 
 
+#: What tells the two hosts' models apart by their weights: an MMSeg segmentor has a ``decode_head``, an MMPose
+#: estimator a ``head`` (and no ``decode_head``).
+TRACK_BY_WEIGHT_PREFIX = (('decode_head.', 'parsing'), ('head.', 'pose'))
+
+
+def weights_track(keys) -> Optional[str]:
+    """'parsing' or 'pose' for a state dict's keys (see :data:`TRACK_BY_WEIGHT_PREFIX`), None when neither."""
+    keys = list(keys)
+    for prefix, track in TRACK_BY_WEIGHT_PREFIX:
+        if any(key.startswith(prefix) for key in keys):
+            return track
+    return None
+
+
+def _wrong_track_line(model, state_dict) -> Optional[str]:
+    """One line for a checkpoint of the other track (instead of hundreds of missing/unexpected weights)."""
+    found, wanted = weights_track(state_dict), weights_track(model.state_dict())
+    if found is None or wanted is None or found == wanted:
+        return None
+    return (f'this is a {found} checkpoint, but the config builds a {wanted} model ({type(model).__name__}); '
+            f'give it a {found} config')
+
+
 def load_checkpoint(model: torch.nn.Module, path, map_location='cpu', strict: bool = True,
                     revise_keys: Sequence[Tuple[str, str]] = DEFAULT_REVISE_KEYS, logger=None) -> dict:
     """Load a checkpoint's weights into ``model`` through :func:`safe_load`.
@@ -310,6 +333,9 @@ def load_checkpoint(model: torch.nn.Module, path, map_location='cpu', strict: bo
     if is_model_wrapper(model):
         model = model.module
     mismatch = state_dict_mismatch(model, state_dict)
+    wrong_track = _wrong_track_line(model, state_dict) if any(mismatch.values()) else None
+    if wrong_track:
+        raise LipToolkitError(wrong_track, path)
     if strict and any(mismatch.values()):
         raise LipToolkitError(_mismatch_line(model, mismatch), path)
     if not strict and len(mismatch['missing']) == len(model.state_dict()) and model.state_dict():
@@ -351,14 +377,20 @@ def install_mmengine_checkpoint_loader() -> None:
 
     mmengine's ``Runner.resume``, ``Runner.load_checkpoint`` (``load_from``), ``mmengine.runner.load_checkpoint``
     and ``init_cfg=dict(type='Pretrained')`` all read files through ``CheckpointLoader``; its handler for plain
-    paths (prefix ``''``) is replaced by ours. Remote schemes keep mmengine's loaders (torch's default is
-    ``weights_only=True``) but refuse to run when ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` would switch that off.
+    paths (prefix ``''``) is replaced by ours. Published names and URLs (``open-mmlab://``, ``torchvision://``,
+    ``mmcls://``, ``http(s)://``) are downloaded into torch's hub cache and read by :func:`safe_load` too
+    (:mod:`lip_toolkit.core.pretrained`: mmengine's own loader for them unpickles with ``weights_only=False``).
+    Other remote schemes keep mmengine's loaders but refuse to run when ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``
+    would switch weights-only loading off.
     """
     from mmengine.runner.checkpoint import CheckpointLoader
+
+    from .pretrained import PUBLISHED_PREFIXES, load_from_published
     for prefix, loader in list(CheckpointLoader._schemes.items()):
         if prefix != '':
             CheckpointLoader._schemes[prefix] = _refuse_when_unsafe_env(loader)
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local_safe, force=True)
+    CheckpointLoader.register_scheme(prefixes=list(PUBLISHED_PREFIXES), loader=load_from_published, force=True)
 
 
 def _plain_history(buffer: HistoryBuffer) -> dict:
@@ -394,6 +426,22 @@ def to_plain_data(value, record: list, path: Tuple = ()):
             return value
         return type(value)(items)
     return value
+
+
+def make_plain(checkpoint: dict) -> dict:
+    """Turn, in place, everything but ``state_dict`` into plain data with :func:`to_plain_data`, recording in
+    ``meta['lip_toolkit_numpy']`` where numpy values were, so that :func:`safe_load` restores them. The one
+    conversion every checkpoint the toolkit writes goes through (training saves, ``publish-model``)."""
+    record: list = []
+    for key in list(checkpoint):
+        if key != 'state_dict':  # the weights are tensors already (and keep their _metadata)
+            checkpoint[key] = to_plain_data(checkpoint[key], record, (key, ))
+    if record:
+        meta = checkpoint.get('meta')
+        if not isinstance(meta, dict):
+            meta = checkpoint['meta'] = {} if meta is None else {'meta': meta}
+        meta[NUMPY_RECORD_KEY] = [(list(path), kind, dtype) for path, kind, dtype in record]
+    return checkpoint
 
 
 def restore_numpy(checkpoint: dict, record) -> dict:
@@ -456,12 +504,7 @@ class SafeCheckpointHook(Hook):
     priority = 'LOWEST'
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        record: list = []
-        for key in list(checkpoint):
-            if key != 'state_dict':  # the weights are tensors already (and keep their _metadata)
-                checkpoint[key] = to_plain_data(checkpoint[key], record, (key, ))
-        if record and isinstance(checkpoint.get('meta'), dict):
-            checkpoint['meta'][NUMPY_RECORD_KEY] = [(list(path), kind, dtype) for path, kind, dtype in record]
+        make_plain(checkpoint)
         problems = unloadable_entries({k: v for k, v in checkpoint.items() if k != 'state_dict'})
         if problems:
             runner.logger.warning(

@@ -2,6 +2,10 @@
 
 Every output of the toolkit goes through :func:`atomic_write` or :func:`atomic_directory`, so a crash, a full
 disk or Ctrl-C leaves either the old file or the complete new one, never a partial one.
+
+One rule for outputs that already exist, for every command that writes (:func:`check_output`): a file, or a
+folder that holds anything, is refused with a one-line error unless ``--overwrite``; with it the file is replaced
+atomically and a folder as a whole (built aside, swapped in complete: old and new files never mix).
 """
 import contextlib
 import os
@@ -13,6 +17,21 @@ from typing import Iterator, List, Union
 from .errors import LipToolkitError
 
 PathLike = Union[str, os.PathLike]
+
+
+def check_output(path: PathLike, overwrite: bool = False) -> None:
+    """The rule for an output that exists already: refused unless ``overwrite`` (an empty folder is free).
+
+    Call it before any work, so that nothing is computed (or loaded) for an output that will be refused.
+    """
+    path = Path(path)
+    if overwrite or not path.exists():
+        return
+    if path.is_dir():
+        if any(path.iterdir()):
+            raise LipToolkitError('output folder is not empty (add --overwrite to replace it)', path)
+        return
+    raise LipToolkitError('output exists (add --overwrite to replace it)', path)
 
 
 def _check_parent_writable(path: Path) -> None:

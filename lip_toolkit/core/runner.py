@@ -88,7 +88,7 @@ ANY_KEY = None
 def check_cfg_options(cfg, options: dict, what: str = '--cfg-options') -> None:
     """Refuse override keys that name nothing in ``cfg``, with a did-you-mean, before anything is built.
 
-    The rule (docs/cli.md, "Config overrides"): every part of ``a.b.c`` must exist in the config at its level
+    The rule (docs/conventions.md, "Config overrides"): every part of ``a.b.c`` must exist in the config at its level
     (a dict key, or a list index as in mmengine's ``a.0.b``), except that a part may add a new entry where the
     host takes one:
 

@@ -67,7 +67,7 @@ def refuse_unexportable(model, source) -> None:
 
 def export_model(config, checkpoint, out, sample=None, opset: int = DEFAULT_OPSET,
                  tolerance: float = DEFAULT_TOLERANCE, min_agreement: float = DEFAULT_MIN_AGREEMENT,
-                 cfg_options: Optional[dict] = None) -> Dict:
+                 cfg_options: Optional[dict] = None, overwrite: bool = False) -> Dict:
     """Export ``config`` + ``checkpoint`` to ``out`` (ONNX), refusing to write it unless ONNX Runtime agrees.
 
     Args:
@@ -79,6 +79,7 @@ def export_model(config, checkpoint, out, sample=None, opset: int = DEFAULT_OPSE
         tolerance: largest allowed ``max |ONNX Runtime - PyTorch| / max(1, max |PyTorch|)``.
         min_agreement: smallest allowed argmax agreement (fraction).
         cfg_options: config overrides.
+        overwrite: replace an existing ``out`` (only once the new export has passed its check).
 
     Returns:
         ``{'out', 'track', 'opset', 'inputs', 'outputs', 'dynamic_hw', 'parity': {...}, 'seconds', 'sample'}``.
@@ -86,6 +87,7 @@ def export_model(config, checkpoint, out, sample=None, opset: int = DEFAULT_OPSE
     started = time.perf_counter()
     require_export_tools()
     from ..core.image_io import read_image_bgr
+    from ..core.io import check_output
     from ..core.runner import config_track, load_config
     from .metadata import FORMAT_VERSION, config_facts
     cfg = load_config(config, cfg_options)
@@ -95,6 +97,7 @@ def export_model(config, checkpoint, out, sample=None, opset: int = DEFAULT_OPSE
         raise LipToolkitError('the output must be a .onnx file', out)
     if not out.parent.is_dir():
         raise LipToolkitError('output folder not found', out.parent)
+    check_output(out, overwrite)
     if checkpoint is not None and not Path(checkpoint).is_file():
         raise LipToolkitError('checkpoint not found', checkpoint)
     if sample is not None:

@@ -360,12 +360,16 @@ def build_parsing_model(cfg, checkpoint=None, device: Optional[str] = None):
     return model.to(torch.device(_resolve_device(device))).eval()
 
 
+#: init_cfg types that read a weight file (``ConvertedPretrained``: lip_toolkit.convert.imagenet).
+PRETRAINED_INIT_TYPES = ('Pretrained', 'ConvertedPretrained')
+
+
 def _drop_pretrained(model_cfg) -> None:
     """The weights come from the checkpoint: never read the ImageNet file named in ``init_cfg``."""
     for key in ('backbone', 'decode_head'):
         part = model_cfg.get(key)
         if part is not None and isinstance(part.get('init_cfg'), dict) and \
-                part['init_cfg'].get('type') == 'Pretrained':
+                part['init_cfg'].get('type') in PRETRAINED_INIT_TYPES:
             part['init_cfg'] = None
 
 

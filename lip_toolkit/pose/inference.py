@@ -323,7 +323,7 @@ def _drop_pretrained(node) -> None:
     """Weights come from the checkpoint: never read an ImageNet file named in an ``init_cfg``."""
     if isinstance(node, dict):
         init_cfg = node.get('init_cfg')
-        if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
+        if isinstance(init_cfg, dict) and init_cfg.get('type') in ('Pretrained', 'ConvertedPretrained'):
             node['init_cfg'] = None
         for value in node.values():
             _drop_pretrained(value)

@@ -8,7 +8,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..core.errors import LipToolkitError
-from ..core.io import PathLike, atomic_directory
+from ..core.io import PathLike, atomic_directory, check_output
 from ..core.pools import default_workers
 from ..core.progress import progress
 
@@ -144,9 +144,8 @@ def synthesize_lip(out_dir: PathLike, train: int = 64, val: int = 24, test: int 
     if out_dir.exists():
         if not out_dir.is_dir():
             raise LipToolkitError('output exists and is not a folder', out_dir)
+        check_output(out_dir, overwrite)
         entries = sorted(entry.name for entry in out_dir.iterdir())
-        if entries and not overwrite:
-            raise LipToolkitError('output folder is not empty (use --overwrite to replace it)', out_dir)
         foreign = [name for name in entries if name not in _TOP_LEVEL]
         if foreign:
             # --overwrite replaces the whole folder: never one that holds anything but a LIP tree.

@@ -1,8 +1,10 @@
 """Render whole folders of pictures: a dataset split's ground truth, or a predictions file beside its images.
 
-These are the functions behind ``lip-toolkit visualize``. Each writes one PNG per image into ``out_dir`` (each
-file atomically, so an interrupted run leaves only complete pictures) and returns the paths written.
+These are the functions behind ``lip-toolkit visualize``. Each writes one PNG per image into ``out_dir`` and
+returns the paths written. The folder is built aside and swapped in once every picture is drawn: an interrupted
+run leaves the old folder, and an old folder is replaced as a whole (never a mix of old and new pictures).
 """
+import contextlib
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -10,13 +12,25 @@ import numpy as np
 
 from ..core.errors import LipToolkitError
 from ..core.image_io import IMAGE_SUFFIXES, find_image, read_image_bgr, write_image
-from ..core.io import read_id_list
+from ..core.io import atomic_directory, read_id_list
 from ..core.progress import progress
 from .compose import side_by_side
 from .parsing import render_parsing
 from .pose import draw_pose
 
 SPLITS = ('train', 'val', 'test')
+
+
+@contextlib.contextmanager
+def picture_folder(out_dir):
+    """``(write, written)``: ``write(name, picture)`` draws into a folder built aside, which replaces ``out_dir``
+    once the block ends without error; ``written`` lists the final paths."""
+    out_dir, written = Path(out_dir), []
+    with atomic_directory(out_dir) as staging:
+        def write(name: str, picture) -> None:
+            write_image(staging / name, picture)
+            written.append(out_dir / name)
+        yield write, written
 
 
 def _parsing_split_dirs(root: Path, split: str):
@@ -71,27 +85,27 @@ def visualize_split(data_root, split: str, track: str, out_dir, limit: Optional[
                               '`visualize parsing-pred` with your predictions')
     if track not in ('pose', 'parsing'):
         raise LipToolkitError(f'unknown track {track!r} (choose pose or parsing)')
-    out_dir = Path(out_dir)
-    written = []
     if track == 'pose':
         from ..pose.datasets.lip_pose import find_lip_pose_files
         from ..pose.lip_csv import read_lip_gt_csv
         csv_path, images_dir, _ = find_lip_pose_files(root, split)
         names, keypoints = read_lip_gt_csv(csv_path)
         rows = _limited(list(range(len(names))), limit)
-        for row in progress(rows, total=len(rows), desc=f'drawing {split} poses'):
-            image_path = find_image(images_dir, names[row])
-            image = read_image_bgr(image_path)
-            written.append(write_image(out_dir / f'{image_path.stem}.png', draw_pose(image, keypoints[row])))
+        with picture_folder(out_dir) as (write, written):
+            for row in progress(rows, total=len(rows), desc=f'drawing {split} poses'):
+                image_path = find_image(images_dir, names[row])
+                image = read_image_bgr(image_path)
+                write(f'{image_path.stem}.png', draw_pose(image, keypoints[row]))
         return written
     images_dir, labels_dir = _parsing_split_dirs(root, split)
     ids = _limited(_split_ids(split, images_dir), limit)
-    for image_id in progress(ids, total=len(ids), desc=f'drawing {split} parsing'):
-        image_path = find_image(images_dir, f'{image_id}.jpg')
-        label_path = labels_dir / f'{image_id}.png'
-        image = read_image_bgr(image_path)
-        label = _checked_label(label_path, image.shape[:2], 'gt')
-        written.append(write_image(out_dir / f'{image_id}.png', render_parsing(image, label, alpha)))
+    with picture_folder(out_dir) as (write, written):
+        for image_id in progress(ids, total=len(ids), desc=f'drawing {split} parsing'):
+            image_path = find_image(images_dir, f'{image_id}.jpg')
+            label_path = labels_dir / f'{image_id}.png'
+            image = read_image_bgr(image_path)
+            label = _checked_label(label_path, image.shape[:2], 'gt')
+            write(f'{image_id}.png', render_parsing(image, label, alpha))
     return written
 
 
@@ -135,18 +149,17 @@ def visualize_pose_predictions(pred_csv, images_dir, out_dir, gt_csv=None,
             raise LipToolkitError(f'{len(missing)} predicted image(s) have no ground-truth row, first '
                                   f'{missing[0]!r}', gt_csv)
     rows = _limited(list(range(len(names))), limit)
-    out_dir = Path(out_dir)
-    written = []
-    for row in progress(rows, total=len(rows), desc='drawing predicted poses'):
-        image_path = find_image(images_dir, names[row])
-        image = read_image_bgr(image_path)
-        predicted = draw_pose(image, coords[row])
-        if gt_csv is None:
-            picture = predicted
-        else:
-            truth = draw_pose(image, gt_rows[image_key(names[row])])
-            picture = side_by_side([('ground truth', truth), ('prediction', predicted)])
-        written.append(write_image(out_dir / f'{image_path.stem}.png', picture))
+    with picture_folder(out_dir) as (write, written):
+        for row in progress(rows, total=len(rows), desc='drawing predicted poses'):
+            image_path = find_image(images_dir, names[row])
+            image = read_image_bgr(image_path)
+            predicted = draw_pose(image, coords[row])
+            if gt_csv is None:
+                picture = predicted
+            else:
+                truth = draw_pose(image, gt_rows[image_key(names[row])])
+                picture = side_by_side([('ground truth', truth), ('prediction', predicted)])
+            write(f'{image_path.stem}.png', picture)
     return written
 
 
@@ -176,18 +189,17 @@ def visualize_parsing_predictions(pred_dir, images_dir, out_dir, gt_dir=None, li
     if not predictions:
         raise LipToolkitError('no .png label maps in the predictions folder', pred_dir)
     predictions = _limited(predictions, limit)
-    out_dir = Path(out_dir)
-    written = []
-    for pred_path in progress(predictions, total=len(predictions), desc='drawing predicted parsing'):
-        image = read_image_bgr(find_image(images_dir, pred_path.stem))
-        panels = [('image', image)]
-        if gt_dir is not None:
-            gt_path = Path(gt_dir) / pred_path.name
-            if not gt_path.is_file():
-                raise LipToolkitError(f'no ground truth for prediction {pred_path.name}', gt_path)
-            truth = _checked_label(gt_path, image.shape[:2], 'gt')
-            panels.append(('ground truth', render_parsing(image, truth, alpha)))
-        predicted = _checked_label(pred_path, image.shape[:2], 'pred')
-        panels.append(('prediction', render_parsing(image, predicted, alpha)))
-        written.append(write_image(out_dir / f'{pred_path.stem}.png', side_by_side(panels)))
+    with picture_folder(out_dir) as (write, written):
+        for pred_path in progress(predictions, total=len(predictions), desc='drawing predicted parsing'):
+            image = read_image_bgr(find_image(images_dir, pred_path.stem))
+            panels = [('image', image)]
+            if gt_dir is not None:
+                gt_path = Path(gt_dir) / pred_path.name
+                if not gt_path.is_file():
+                    raise LipToolkitError(f'no ground truth for prediction {pred_path.name}', gt_path)
+                truth = _checked_label(gt_path, image.shape[:2], 'gt')
+                panels.append(('ground truth', render_parsing(image, truth, alpha)))
+            predicted = _checked_label(pred_path, image.shape[:2], 'pred')
+            panels.append(('prediction', render_parsing(image, predicted, alpha)))
+            write(f'{pred_path.stem}.png', side_by_side(panels))
     return written

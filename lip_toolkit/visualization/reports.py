@@ -194,3 +194,55 @@ def plot_report(scores_path, out, title: Optional[str] = None) -> Tuple[str, Pat
     if title is None:
         title = path.name + (f' ({block})' if block else '')
     return plot_scores(scores, out, title=title)
+
+
+#: The val score each track's training-time validation logs, and how the demo curves name it.
+_DEMO_VAL_SCORES = {'pose': ('LIP/PCKh', 'val PCKh@0.5 (%)'), 'parsing': ('mIoU', 'val mIoU (%)')}
+
+
+def plot_demo_curves(runs: Dict[str, Dict[str, object]], out) -> Path:
+    """The demo's learning curves in one picture: a row per track, training loss (left) and val score (right).
+
+    Losses of different models differ in scale (heatmap MSE, cross-entropy), so each is drawn relative to its
+    first logged value, on a log axis: every model's curve starts at 1 and falls as it learns.
+
+    Args:
+        runs: ``{'pose' | 'parsing': {model name: work dir}}``; a model whose log holds no val score appears in
+            the loss panel only.
+        out: picture file (``.png``, ``.pdf``, ``.svg``, ``.jpg``), written atomically.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from .curves import load_training_scalars
+    out = Path(out)
+    suffix = out.suffix.lower().lstrip('.') or 'png'
+    if suffix not in ('png', 'pdf', 'svg', 'jpg', 'jpeg'):
+        raise LipToolkitError('output must end in .png, .pdf, .svg or .jpg', out)
+    tracks = [track for track in ('pose', 'parsing') if runs.get(track)]
+    figure = Figure(figsize=(11, 3.6 * len(tracks)), dpi=100, layout='constrained')
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(len(tracks), 2, squeeze=False)
+    for (loss_axis, score_axis), track in zip(axes, tracks):
+        key, label = _DEMO_VAL_SCORES[track]
+        for name, work_dir in runs[track].items():
+            scalars = load_training_scalars(work_dir)
+            steps, values = scalars.train.get('loss', ([], []))
+            if values and values[0] > 0:
+                loss_axis.plot(steps, [v / values[0] for v in values], label=name, linewidth=1.2)
+            if key in scalars.val:
+                epochs, scores = scalars.val[key]
+                score_axis.plot(epochs, scores, marker='o', markersize=4, label=name, linewidth=1.2)
+        loss_axis.set_yscale('log')
+        loss_axis.set(title=f'{track}: training loss (relative to its start)', xlabel='iteration')
+        score_axis.set(title=f'{track}: {label} during training', xlabel='epoch', ylabel=label)
+        score_axis.set_ylim(bottom=0)
+        for axis in (loss_axis, score_axis):
+            axis.grid(True, alpha=0.3)
+            if axis.get_legend_handles_labels()[0]:
+                axis.legend(fontsize='small')
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format='jpeg' if suffix == 'jpg' else suffix)
+    with atomic_write(out, 'wb') as handle:
+        handle.write(buffer.getvalue())
+    return out

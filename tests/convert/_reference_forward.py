@@ -263,7 +263,7 @@ def random_state_dict(table, seed=0, dtype=torch.float64):
             out[key] = (torch.rand(shape, generator=generator, dtype=dtype) + 0.5) * \
                 torch.where(torch.rand(shape, generator=generator) < 0.3, -1.0, 1.0).to(dtype)
         else:
-            fan_in = shape[1] * shape[2] * shape[3]
+            fan_in = torch.Size(shape[1:]).numel()  # convolutions and linear classifiers
             out[key] = torch.randn(shape, generator=generator, dtype=dtype) * (2.0 / fan_in) ** 0.5
     return out
 

@@ -22,10 +22,10 @@ def ce2p_r50():
     return model.double().eval()
 
 
-def reference_weights(table, layers, names, seed=0, dtype=torch.float64):
+def reference_weights(table, layers, names, seed=0, dtype=torch.float64, size=(49, 57)):
     """Reference weights with signed InPlaceABN weights and running statistics calibrated through the
     reference's own forward (so activations keep their scale and many classes win somewhere)."""
-    calib = torch.randn(8, 3, 49, 57, generator=torch.Generator().manual_seed(100 + seed), dtype=dtype)
+    calib = torch.randn(8, 3, *size, generator=torch.Generator().manual_seed(100 + seed), dtype=dtype)
     return calibrate(random_state_dict(table, seed, dtype),
                      lambda sd, x, norm: ce2p_forward(sd, x, layers, names, norm=norm), calib,
                      classifiers=[(f"{names['decoder']}.conv4.bias", 0), (f"{names['fusion']}.3.bias", 1)])
@@ -133,7 +133,7 @@ def test_full_resnet101_file_converts_loads_and_matches(tmp_path, reference):
     from lip_toolkit.core.runner import load_config
     names = ce2p.CE2P_HEAD_NAMES if reference == 'ce2p' else schp.SCHP_HEAD_NAMES
     source = reference_weights(ce2p.reference_keys(20, ce2p.RESNET101_LAYERS, names), ce2p.RESNET101_LAYERS, names,
-                               dtype=torch.float32)
+                               dtype=torch.float32, size=(97, 73))
     src = tmp_path / 'reference.pth'
     torch.save({'state_dict': {f'module.{k}': v for k, v in source.items()}, 'epoch': 150}, src)
     result = convert(reference, src, tmp_path / 'toolkit.pth')

@@ -65,7 +65,7 @@ def test_partial_conversion_is_refused_in_one_line_and_writes_nothing(small_conf
     src = _reference_file(tmp_path / 'ref.pth', drop=drop, add=add)
     dst = tmp_path / 'toolkit.pth'
     dst.write_bytes(b'previous file')
-    assert main(['convert', 'hrnet-seg', str(src), str(dst), '--config', str(small_config)]) == 1
+    assert main(['convert', 'hrnet-seg', str(src), str(dst), '--config', str(small_config), '--overwrite']) == 1
     err = capsys.readouterr().err.strip()
     assert err.count('\n') == 0 and err.startswith(f'error: {src}: refusing a partial conversion')
     assert expected in err
@@ -118,7 +118,9 @@ def test_unknown_reference_and_same_source_and_destination(tmp_path, capsys):
     assert "'deeplab' is not one of" in capsys.readouterr().err
     src = tmp_path / 'same.pth'
     torch.save({'a': torch.zeros(1)}, src)
-    assert main(['convert', 'schp', str(src), str(src)]) == 1
+    assert main(['convert', 'schp', str(src), str(src)]) == 1  # the rule for outputs that exist
+    assert 'add --overwrite' in capsys.readouterr().err
+    assert main(['convert', 'schp', str(src), str(src), '--overwrite']) == 1
     assert 'would overwrite its source' in capsys.readouterr().err
 
 

@@ -302,11 +302,15 @@ def test_remote_loaders_refuse_when_env_disables_weights_only(monkeypatch):
     install_mmengine_checkpoint_loader()
     install_mmengine_checkpoint_loader()  # idempotent: no double wrapping
     assert CheckpointLoader._schemes[''] is ckpt.load_from_local_safe
-    https = CheckpointLoader._schemes['https://']
-    assert https._lip_toolkit_guarded and not getattr(https.__wrapped__, '_lip_toolkit_guarded', False)
+    # published names and URLs are downloaded and read by safe_load (tests/core/test_pretrained.py)
+    from lip_toolkit.core.pretrained import load_from_published
+    assert all(CheckpointLoader._schemes[prefix] is load_from_published
+               for prefix in ('https://', 'http://', 'open-mmlab://', 'torchvision://', 'mmcls://'))
+    pavi = CheckpointLoader._schemes['pavi://']
+    assert pavi._lip_toolkit_guarded and not getattr(pavi.__wrapped__, '_lip_toolkit_guarded', False)
     monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
     with pytest.raises(LipToolkitError, match='TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'):
-        CheckpointLoader.load_checkpoint('https://example.invalid/model.pth')
+        CheckpointLoader.load_checkpoint('pavi://example/model.pth')
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -574,6 +578,10 @@ def _command_cases(data_root: Path, hostile: Path, work_dir: Path):
         ('evaluate pose', ['evaluate', str(POSE_CONFIG), str(hostile), '--data-root', str(data_root),
                            '--cfg-options', *no_pretrained], POSE_CONFIG, 'lip_toolkit.pose.inference'),
     ]
+    cases.append(('export', ['export', str(POSE_CONFIG), str(hostile), '--out', str(work_dir / 'model.onnx'),
+                             '--cfg-options', *no_pretrained], POSE_CONFIG, 'lip_toolkit.deploy'))
+    cases.append(('publish-model', ['publish-model', str(hostile), str(work_dir / 'published.pth')], POSE_CONFIG,
+                  'lip_toolkit.tools.publish_model'))
     parsing_config = _first_config('configs/parsing/*/*.py')
     cases.append(('evaluate parsing', ['evaluate', str(parsing_config), str(hostile), '--data-root', str(data_root),
                                        '--cfg-options', *no_pretrained], parsing_config,
@@ -585,7 +593,7 @@ def _command_cases(data_root: Path, hostile: Path, work_dir: Path):
 # covers the same path through test_build_runner_loads_through_safe_loader and the Runner tests above.
 CASE_NAMES = [pytest.param('train --resume-from', marks=pytest.mark.slow),
               pytest.param('train, hostile pretrained backbone', marks=pytest.mark.slow),
-              'evaluate pose', 'evaluate parsing']
+              'evaluate pose', 'evaluate parsing', 'export', 'publish-model']
 
 
 @pytest.mark.parametrize('case', CASE_NAMES)
@@ -608,7 +616,8 @@ def test_every_command_refuses_hostile_checkpoint(case, synthetic_lip, tmp_path,
 
 
 # command -> its parameters that take a checkpoint, each exercised by a case above
-COVERED_CHECKPOINT_PARAMETERS = {'train': {'resume_from'}, 'evaluate model': {'checkpoint'}}
+COVERED_CHECKPOINT_PARAMETERS = {'train': {'resume_from'}, 'evaluate model': {'checkpoint'},
+                                 'export': {'checkpoint'}, 'publish-model': {'checkpoint'}}
 
 
 def test_hostile_cases_cover_every_checkpoint_parameter():
@@ -713,3 +722,45 @@ def test_host_test_scripts_load_what_the_toolkit_trains(track, synthetic_lip, tm
         log = next(resumed.glob('*/*.log')).read_text()
         assert 'resumed epoch: 1, iter: 2' in log and 'is different from the current' not in log
         assert (resumed / 'epoch_2.pth').is_file()
+
+
+POSE_TINY_CONFIG = 'demo/pose_hrnet-tiny_lip-128x96.py'
+PARSING_TINY_CONFIG = 'demo/parsing_ce2p-aspoc_r18-tiny_30e_synthetic-96x96.py'
+
+
+@pytest.fixture(scope='module')
+def both_tracks(tmp_path_factory):
+    """The tiny pose and parsing demo models, each with its weights saved as a checkpoint."""
+    from lip_toolkit.convert.common import build_target_model
+    folder = tmp_path_factory.mktemp('tracks')
+    models, files = {}, {}
+    for track, config in (('pose', POSE_TINY_CONFIG), ('parsing', PARSING_TINY_CONFIG)):
+        models[track] = build_target_model(config)
+        files[track] = folder / f'{track}.pth'
+        torch.save({'state_dict': models[track].state_dict()}, files[track])
+    return models, files
+
+
+@pytest.mark.parametrize('found, wanted', [('parsing', 'pose'), ('pose', 'parsing')])
+def test_checkpoint_of_the_other_track_says_so_in_one_line(both_tracks, found, wanted):
+    models, files = both_tracks
+    with pytest.raises(LipToolkitError) as error:
+        load_checkpoint(models[wanted], files[found], strict=True)
+    model_name = type(models[wanted]).__name__
+    assert str(error.value) == (f'{files[found]}: this is a {found} checkpoint, but the config builds a {wanted} '
+                                f'model ({model_name}); give it a {found} config')
+    load_checkpoint(models[found], files[found], strict=True)  # its own track loads
+
+
+def test_commands_name_the_track_of_a_wrong_checkpoint(both_tracks, synthetic_lip, tmp_path, capsys):
+    from lip_toolkit.cli import main
+    _, files = both_tracks
+    images = str(synthetic_lip / 'Testing_images/testing_images')
+    assert main(['predict', POSE_TINY_CONFIG, str(files['parsing']), images, '--out', str(tmp_path / 'p')]) == 1
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and 'this is a parsing checkpoint, but the config builds a pose model' in err
+    assert main(['convert', 'schp', str(files['parsing']), str(tmp_path / 'schp.pth'),
+                 '--config', POSE_TINY_CONFIG]) == 1
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and 'schp is a parsing checkpoint, but --config builds a pose model' in err
+    assert not (tmp_path / 'schp.pth').exists() and not (tmp_path / 'p').exists()

@@ -104,8 +104,10 @@ def test_export_refuses_and_writes_nothing_when_runtime_disagrees(tiny_parsing, 
     monkeypatch.setattr(OnnxRuntimeNetwork, 'run', lambda self, *a: [out + 0.05 for out in run(self, *a)])
     out = tmp_path / 'model.onnx'
     out.write_bytes(b'an earlier export')
-    with pytest.raises(LipToolkitError, match=r'disagrees with PyTorch .* max \|diff\| 0\.05.*nothing written'):
+    with pytest.raises(LipToolkitError, match='output exists'):  # the toolkit's rule for existing outputs
         export_model(tiny_parsing['config'], tiny_parsing['checkpoint'], out)
+    with pytest.raises(LipToolkitError, match=r'disagrees with PyTorch .* max \|diff\| 0\.05.*nothing written'):
+        export_model(tiny_parsing['config'], tiny_parsing['checkpoint'], out, overwrite=True)
     assert out.read_bytes() == b'an earlier export'
     assert sorted(p.name for p in tmp_path.iterdir()) == ['model.onnx']  # no temporary file left
 
@@ -138,3 +140,16 @@ def test_export_output_name_and_folder_are_checked_first(tiny_parsing, tmp_path)
         export_model(tiny_parsing['config'], tiny_parsing['checkpoint'], tmp_path / 'model.pth')
     with pytest.raises(LipToolkitError, match='output folder not found'):
         export_model(tiny_parsing['config'], tiny_parsing['checkpoint'], tmp_path / 'missing' / 'model.onnx')
+
+
+def test_export_command_prints_the_parity_on_the_users_sample(tiny_pose, real_lip_dir, tmp_path, capsys):
+    from lip_toolkit.cli import main
+    sample = sorted((real_lip_dir / 'images').glob('*.jpg'))[0]
+    out = tmp_path / 'pose.onnx'
+    assert main(['export', tiny_pose['config'], str(tiny_pose['checkpoint']), '--out', str(out), '--sample',
+                 str(sample)]) == 0
+    printed = capsys.readouterr().out
+    assert f'parity on {sample} (2 images at 128x96): max |heatmap diff|' in printed
+    assert 'argmax agreement 100.000 % of 32' in printed  # 2 images x 16 joints
+    assert f'exported pose model to {out} (opset 17; image[batch,3,128,96] -> heatmaps[batch,16,32,24])' in printed
+    assert metadata_of(out)['parity']['checked'] == '2 images at 128x96'

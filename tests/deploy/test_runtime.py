@@ -39,6 +39,19 @@ def test_parsing_predict_gives_pytorchs_labels_with_flip_and_scales(tiny_parsing
         assert agreement >= 0.999, (name, agreement)
 
 
+def test_parsing_logits_are_pytorchs_with_flip_and_scales(tiny_parsing, real_lip_dir):
+    # Logits, not only labels: a random tiny network's argmax is nearly constant, its logits are not.
+    from lip_toolkit.core.image_io import read_image_bgr
+    from lip_toolkit.parsing.inference import ParsingLogitPredictor
+    images = [read_image_bgr(p) for p in sorted((real_lip_dir / 'images').glob('*.jpg'))[:3]]
+    logits = {backend: ParsingLogitPredictor.from_config(tiny_parsing['config'], weights, device='cpu', flip=True,
+                                                         scales=(0.75, 1.0), backend=backend)(images)
+              for backend, weights in (('pytorch', tiny_parsing['checkpoint']), ('onnxruntime', tiny_parsing['onnx']))}
+    for expected, got in zip(logits['pytorch'], logits['onnxruntime']):
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
 def test_pose_predict_gives_pytorchs_joints_with_flip(tiny_pose, real_lip_dir, tmp_path):
     from lip_toolkit.predict import predict
     images = real_images(real_lip_dir, tmp_path)

@@ -127,7 +127,7 @@ def test_cihp_bad_item_stop_and_skip(tmp_path):
     assert report.skipped and report.skipped[0][0] == 'train/0000007' and str(missing) in report.skipped[0][1]
     assert report.samples['train'] == 2
     assert 'train/0000007' in (out / 'skipped.txt').read_text()
-    with pytest.raises(LipToolkitError, match='output exists'):
+    with pytest.raises(LipToolkitError, match='add --overwrite to replace it'):
         convert_cihp(src, out, workers=1, min_height=0)
 
 
@@ -235,4 +235,4 @@ def test_cli_commands(tmp_path, capsys):
     assert '2 persons lower than the minimum height left out' in capsys.readouterr().out
     assert main(['data', 'cihp', str(tmp_path / 'cihp'), str(tmp_path / 'b')]) == 1
     err = capsys.readouterr().err.strip()
-    assert err.count('\n') == 0 and 'output exists' in err
+    assert err.count('\n') == 0 and 'add --overwrite to replace it' in err

@@ -68,7 +68,8 @@ def test_config_states_its_target_and_is_consistent(name):
     assert [d.split for d in subsets if d.type == 'LIPPoseDataset'] == lip_splits
     assert [d.type for d in subsets if d.type != 'LIPPoseDataset'] == external
     assert cfg.val_dataloader.dataset.type == 'LIPPoseDataset' and cfg.val_evaluator.type == 'LIPPCKhMetric'
-    # ImageNet weights come from a local file, never a URL
+    # ImageNet weights: a published name, downloaded once and read by the safe loader (tests/core/test_pretrained.py)
+    from lip_toolkit.core.pretrained import is_published_name
     init_cfg = cfg.model.backbone.init_cfg
-    assert init_cfg.type == 'Pretrained' and '://' not in init_cfg.checkpoint
+    assert init_cfg.type == 'Pretrained' and is_published_name(init_cfg.checkpoint)
     assert cfg.default_scope == 'mmpose' and cfg.custom_imports.imports == ['lip_toolkit.pose.plugins']

@@ -15,7 +15,10 @@ model = dict(
         dilations=(1, 1, 1, 2),
         norm_cfg=_base_.norm_cfg,
         norm_eval=False,
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/scnet101_imagenet_mmpose.pth')))
+        # MMPose's ImageNet SCNet-101 (its own layout); the authors' scnet101-44c5b751.pth converts with
+        # `lip-toolkit convert scnet101-imagenet` (docs/parsing_models.md). Downloaded once, read safely.
+        init_cfg=dict(type='Pretrained',
+                      checkpoint='https://download.openmmlab.com/mmpose/pretrain_models/scnet101-94250a77.pth')))
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,

@@ -17,7 +17,12 @@ model = dict(
         dilations=(1, 1, 1, 2),
         norm_cfg=_base_.norm_cfg,
         norm_eval=False,
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/se_resnet152_imagenet_mmpose.pth')))
+        style='caffe',  # the ImageNet weights' bottlenecks stride in conv1 (pretrainedmodels' SEResNetBottleneck)
+        # pretrainedmodels' ImageNet SE-ResNet-152 (timm's legacy_seresnet152 file), downloaded once into torch's
+        # hub cache, read by the safe loader and converted to MMPose's names while the model initialises.
+        init_cfg=dict(type='ConvertedPretrained', reference='se-resnet152-imagenet',
+                      checkpoint='https://github.com/rwightman/pytorch-image-models/releases/download/v0.1-cadene/'
+                                 'se_resnet152-d17c99b7.pth')))
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,

@@ -28,7 +28,7 @@ from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 import numpy as np
 
 from ...core.errors import LipToolkitError
-from ...core.io import atomic_directory, read_id_list
+from ...core.io import atomic_directory, check_output, read_id_list
 from ..classes import IGNORE_INDEX, LIP_CLASSES
 from ..label_io import check_same_size, decode_label_png
 
@@ -353,8 +353,7 @@ def _check_options(on_error: str, torso_skin: str, margin: float, min_height: in
 
 
 def _prepare_output(dst: Path, overwrite: bool) -> None:
-    if dst.exists() and (not dst.is_dir() or any(dst.iterdir())) and not overwrite:
-        raise LipToolkitError('output exists and is not empty (pass overwrite / --overwrite to replace it)', dst)
+    check_output(dst, overwrite)
 
 
 def _convert(dataset: str, jobs_by_split: Dict[str, List[_Job]], dst, on_error: str, workers: Optional[int],

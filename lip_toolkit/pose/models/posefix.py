@@ -139,9 +139,9 @@ class PoseFixResNet(ResNet):
         if not (isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained'):
             super().init_weights()
             return
-        from lip_toolkit.core.checkpoint import safe_load
+        from lip_toolkit.core.pretrained import load_pretrained
 
-        state = safe_load(init_cfg['checkpoint'])
+        state = load_pretrained(init_cfg['checkpoint'])  # a published name (torchvision://) or a local file
         state = state.get('state_dict', state)
         prefix = init_cfg.get('prefix', 'backbone.')
         if any(key.startswith(prefix) for key in state):
