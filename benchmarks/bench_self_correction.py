@@ -3,21 +3,26 @@
 The training labels are corrupted the way annotators err, the val labels stay clean:
 
 * boundaries shifted: in each image every part is, with probability ``--p-boundary``, grown over its neighbours by
-  1 to ``--shift`` pixels (so its neighbours shrink by as much; at the 64-pixel training size the synthetic people
-  are about a quarter of their original size, so a shift of 8 original pixels is about 2 training pixels);
+  1 to ``--shift`` pixels (so its neighbours shrink by as much); the images and labels are first resized to
+  ``--image-height`` pixels (96), about the training size, so the pixels are the model's;
 * small parts dropped: every part smaller than ``--small-area`` pixels (gloves, sunglasses, shoes, socks...) is,
   with probability ``--p-drop``, given the label of the part that surrounds it most;
 * left/right confused: with probability ``--p-swap`` an image has every left/right pair swapped (14/15 arms,
   16/17 legs, 18/19 shoes), as when a person seen from behind is labelled as if facing the camera.
 
-For each seed both runs start from the same weights and see the same batches; both are scored on the clean val
-labels (LIP mIoU, MMSeg's validation loop at the training size). The script prints the noise actually drawn (how
-much of the noisy training labels agree with the clean ones), a table per seed, and the mean and spread of both
-arms and of the gain; ``--min-gain`` makes it exit 1 when the mean gain is below that.
+For each seed both runs start from the same weights and see the same batches (same seed, same sampler); both are
+scored on the clean val labels (LIP mIoU, MMSeg's validation loop at the training size). The model is
+configs/parsing/schp/fcn_unet-tiny_75e_synthetic-64x64.py; its 75 epochs mirror SCHP's 150 at half scale
+(self-correction from epoch 50, cycles of 5). The script prints the noise actually drawn (how much of the noisy
+training labels agree with the clean ones), a table per seed, the mean and spread of both arms and of the gain,
+and the gain per class; ``--min-gain`` makes it exit 1 when the mean gain is below that, ``--clean`` adds the
+same training on clean labels, ``--ablation`` self-correction with hard labels, ``--diagnose`` how well each
+final model fits its training images.
 
-Run (from the repository root; about 40 CPU-minutes at the default size):
-    python benchmarks/bench_self_correction.py
-    python benchmarks/bench_self_correction.py --seeds 0 --epochs 6 --start-epoch 2 --cycle-epochs 2   # smoke
+Run (from the repository root; about 25 CPU-minutes at the default size, parallel with ``--jobs``):
+    python benchmarks/bench_self_correction.py --jobs 6
+    python benchmarks/bench_self_correction.py --train 16 --val 8 --seeds 0 --epochs 2 --start-epoch 1 \
+        --cycle-epochs 1                                                               # a smoke run
 """
 import argparse
 import json
@@ -32,7 +37,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-CONFIG = REPO / 'configs' / 'parsing' / 'schp' / 'fcn_unet-tiny_40e_synthetic-64x64.py'
+CONFIG = REPO / 'configs' / 'parsing' / 'schp' / 'fcn_unet-tiny_75e_synthetic-64x64.py'
 LEFT_RIGHT = ((14, 15), (16, 17), (18, 19))
 TRAIN_LABELS = 'TrainVal_parsing_annotations/train_segmentations'
 
@@ -85,12 +90,30 @@ def corrupt_label(label: np.ndarray, rng: np.random.Generator, p_boundary: float
     return noisy
 
 
+def downscale_tree(full: Path, small: Path, height: int) -> None:
+    """``small``: the train and val images and labels of ``full`` resized to ``height`` pixels high (area for
+    images, nearest for labels), so that reading them costs little next to the tiny model's training step."""
+    import cv2
+    for folder in ('TrainVal_images/train_images', 'TrainVal_images/val_images', TRAIN_LABELS,
+                   'TrainVal_parsing_annotations/val_segmentations'):
+        (small / folder).mkdir(parents=True, exist_ok=True)
+        is_label = 'parsing' in folder
+        for path in sorted((full / folder).iterdir()):
+            image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE if is_label else cv2.IMREAD_COLOR)
+            width = max(1, round(image.shape[1] * height / image.shape[0]))
+            resized = cv2.resize(image, (width, height), interpolation=cv2.INTER_NEAREST if is_label
+                                 else cv2.INTER_AREA)
+            cv2.imwrite(str(small / folder / path.name), resized, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    for name in ('train_id.txt', 'val_id.txt'):
+        (small / 'TrainVal_images' / name).write_bytes((full / 'TrainVal_images' / name).read_bytes())
+
+
 def make_noisy_tree(clean: Path, noisy: Path, args) -> dict:
     """``noisy``: the clean tree with its training labels corrupted (everything else linked). Returns the
     agreement of the noisy training labels with the clean ones (pixel accuracy and LIP mIoU)."""
     from lip_toolkit.parsing.evaluation import confusion_matrix, miou_from_confusion
     import cv2
-    for entry in ('TrainVal_images', 'TrainVal_pose_annotations', 'Testing_images'):
+    for entry in ('TrainVal_images',):
         if (clean / entry).exists() and not (noisy / entry).exists():
             (noisy / entry).parent.mkdir(parents=True, exist_ok=True)
             os.symlink(clean / entry, noisy / entry)
@@ -112,7 +135,8 @@ def make_noisy_tree(clean: Path, noisy: Path, args) -> dict:
     return dict(pixel_acc=scores['pixel_acc'], mIoU=scores['mIoU'])
 
 
-def train_and_score(data_root: Path, work_dir: Path, seed: int, args, self_correction: bool) -> dict:
+def train_and_score(data_root: Path, work_dir: Path, seed: int, args, self_correction: bool,
+                    refine_labels: bool = True) -> dict:
     """Train the tiny config on ``data_root`` and score it on the clean val labels; returns mIoU and seconds."""
     from lip_toolkit.core.runner import build_runner, load_config, merge_train_args
     options = {
@@ -125,14 +149,37 @@ def train_and_score(data_root: Path, work_dir: Path, seed: int, args, self_corre
     if self_correction:
         options.update({'default_hooks.self_correction.type': 'SelfCorrectionHook',
                         'default_hooks.self_correction.start_epoch': args.start_epoch,
-                        'default_hooks.self_correction.cycle_epochs': args.cycle_epochs})
+                        'default_hooks.self_correction.cycle_epochs': args.cycle_epochs,
+                        'default_hooks.self_correction.refine_labels': refine_labels})
     cfg = load_config(args.config)
     merge_train_args(cfg, args.config, work_dir=work_dir, data_root=data_root, cfg_options=options, quiet=True)
     start = time.perf_counter()
     runner = build_runner(cfg)
     runner.train()
     metrics = runner.val_loop.run()
-    return dict(mIoU=float(metrics['mIoU']), seconds=time.perf_counter() - start)
+    per_class = {key[len('IoU.'):]: float(value) for key, value in metrics.items() if key.startswith('IoU.')}
+    return dict(mIoU=float(metrics['mIoU']), IoU=per_class, seconds=time.perf_counter() - start)
+
+
+def score_on_training_images(work_dir: Path, tree: Path, args) -> float:
+    """mIoU of a run's final checkpoint on the training images against the training labels of ``tree``
+    (``lip-toolkit evaluate``'s code path, no flip): what the model has learnt of the training set, to set
+    against how good the (noisy) labels it was given are."""
+    from lip_toolkit.evaluation import evaluate_model
+    scores = evaluate_model(args.config, work_dir / f'epoch_{args.epochs}.pth', flip=False, split='train',
+                            data_root=tree, device='cpu')
+    return float(scores['mIoU'])
+
+
+def _run_arm(task):
+    """One training of the table (a process of its own under ``--jobs``): (seed, arm name) -> scores."""
+    data_root, work_dir, seed, args, arm = task
+    import torch
+    torch.set_num_threads(1)
+    from lip_toolkit.core.progress import set_quiet
+    set_quiet(True)
+    corrected = arm in ('corrected', 'hard')
+    return (seed, arm), train_and_score(data_root, work_dir, seed, args, corrected, refine_labels=arm != 'hard')
 
 
 def _mean_sd(values):
@@ -146,20 +193,27 @@ def main(argv=None) -> int:
     parser.add_argument('--train', type=int, default=160)
     parser.add_argument('--val', type=int, default=40)
     parser.add_argument('--data-seed', type=int, default=0)
+    parser.add_argument('--image-height', type=int, default=96, help='images and labels are resized to this')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    parser.add_argument('--epochs', type=int, default=40)
-    parser.add_argument('--start-epoch', type=int, default=20)
+    parser.add_argument('--epochs', type=int, default=75)
+    parser.add_argument('--start-epoch', type=int, default=50)
     parser.add_argument('--cycle-epochs', type=int, default=5)
-    parser.add_argument('--batch-size', type=int, default=16)
+    parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--noise-seed', type=int, default=0)
     parser.add_argument('--p-boundary', type=float, default=0.5)
-    parser.add_argument('--shift', type=int, default=8)
+    parser.add_argument('--shift', type=int, default=2)
     parser.add_argument('--p-drop', type=float, default=0.5)
-    parser.add_argument('--small-area', type=int, default=400)
+    parser.add_argument('--small-area', type=int, default=40)
     parser.add_argument('--p-swap', type=float, default=0.2)
     parser.add_argument('--clean', action='store_true', help='also train the baseline on the clean labels')
+    parser.add_argument('--ablation', action='store_true',
+                        help='also run self-correction without label refinement (cycles and aggregation alone)')
     parser.add_argument('--min-gain', type=float, default=None,
                         help='exit 1 when the mean mIoU gain (self-correction minus baseline) is below this')
+    parser.add_argument('--jobs', type=int, default=1, help='trainings run in parallel processes')
+    parser.add_argument('--diagnose', action='store_true',
+                        help="also score each run's final model on its training images, against the clean and "
+                             'the noisy labels')
     parser.add_argument('--json', type=Path, default=None, help='also write the results here')
     args = parser.parse_args(argv)
 
@@ -167,31 +221,44 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)  # one thread is the fastest on shared cores (docs/parsing_models.md)
     from lip_toolkit.synthetic import synthesize_lip
     args.out.mkdir(parents=True, exist_ok=True)
-    clean = args.out / f'clean_{args.train}_{args.val}_{args.data_seed}'
-    if not (clean / TRAIN_LABELS).is_dir():
-        synthesize_lip(clean, train=args.train, val=args.val, test=0, seed=args.data_seed, overwrite=True,
+    full = args.out / f'full_{args.train}_{args.val}_{args.data_seed}'
+    if not (full / TRAIN_LABELS).is_dir():
+        synthesize_lip(full, train=args.train, val=args.val, test=0, seed=args.data_seed, overwrite=True,
                        workers=1)
+    clean = args.out / f'clean_{full.name}_h{args.image_height}'
+    if not (clean / TRAIN_LABELS).is_dir():
+        downscale_tree(full, clean, args.image_height)
     noisy = args.out / (f'noisy_{clean.name}_n{args.noise_seed}_b{args.p_boundary}_s{args.shift}'
                         f'_d{args.p_drop}_a{args.small_area}_w{args.p_swap}')
     agreement = make_noisy_tree(clean, noisy, args)
-    print(f'synthetic LIP {args.train} train / {args.val} val (seed {args.data_seed}); noisy training labels '
-          f'agree with the clean ones on {agreement["pixel_acc"]:.1f} % of pixels, mIoU {agreement["mIoU"]:.1f}')
+    print(f'synthetic LIP {args.train} train / {args.val} val (seed {args.data_seed}) at {args.image_height} pixels '
+          f'high; noisy training labels agree with the clean ones on {agreement["pixel_acc"]:.1f} % of pixels, mIoU {agreement["mIoU"]:.1f}')
     print(f'model {args.config.relative_to(REPO) if args.config.is_relative_to(REPO) else args.config}, '
           f'{args.epochs} epochs, batch {args.batch_size}; self-correction from epoch {args.start_epoch}, '
           f'cycles of {args.cycle_epochs} epochs; val mIoU against clean labels')
+    arms = ['plain', 'corrected'] + (['hard'] if args.ablation else []) + (['clean'] if args.clean else [])
+    tasks = [(clean if arm == 'clean' else noisy, args.out / f'{arm}_{seed}', seed, args, arm)
+             for seed in args.seeds for arm in arms]
+    if args.jobs > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context('spawn')) as pool:
+            results = dict(pool.map(_run_arm, tasks))
+    else:
+        results = dict(map(_run_arm, tasks))
     rows = []
     print('| seed | noisy labels | noisy + self-correction | gain | seconds (plain / self-corr.) |'
+          + (' noisy + cycles and aggregation, hard labels |' if args.ablation else '')
           + (' clean labels |' if args.clean else ''))
-    print('|---:|---:|---:|---:|---:|' + ('---:|' if args.clean else ''))
+    print('|---:|---:|---:|---:|---:|' + ('---:|' if args.ablation else '') + ('---:|' if args.clean else ''))
     for seed in args.seeds:
-        plain = train_and_score(noisy, args.out / f'plain_{seed}', seed, args, False)
-        corrected = train_and_score(noisy, args.out / f'schp_{seed}', seed, args, True)
-        row = dict(seed=seed, plain=plain, corrected=corrected)
+        row = dict(seed=seed, **{arm: results[(seed, arm)] for arm in arms})
+        plain, corrected = row['plain'], row['corrected']
         line = (f'| {seed} | {plain["mIoU"]:.2f} | {corrected["mIoU"]:.2f} | '
                 f'{corrected["mIoU"] - plain["mIoU"]:+.2f} | {plain["seconds"]:.0f} / {corrected["seconds"]:.0f} |')
-        if args.clean:
-            row['clean'] = train_and_score(clean, args.out / f'clean_{seed}', seed, args, False)
-            line += f' {row["clean"]["mIoU"]:.2f} |'
+        for arm in ('hard', 'clean'):
+            if arm in row:
+                line += f' {row[arm]["mIoU"]:.2f} |'
         rows.append(row)
         print(line, flush=True)
     plain_mean, plain_sd = _mean_sd([r['plain']['mIoU'] for r in rows])
@@ -199,10 +266,26 @@ def main(argv=None) -> int:
     gain_mean, gain_sd = _mean_sd([r['corrected']['mIoU'] - r['plain']['mIoU'] for r in rows])
     summary = (f'| mean +- sd ({len(rows)} seeds) | {plain_mean:.2f} +- {plain_sd:.2f} | {schp_mean:.2f} +- '
                f'{schp_sd:.2f} | {gain_mean:+.2f} +- {gain_sd:.2f} | |')
+    if args.ablation:
+        hard_mean, hard_sd = _mean_sd([r['hard']['mIoU'] for r in rows])
+        summary += f' {hard_mean:.2f} +- {hard_sd:.2f} |'
     if args.clean:
         clean_mean, clean_sd = _mean_sd([r['clean']['mIoU'] for r in rows])
         summary += f' {clean_mean:.2f} +- {clean_sd:.2f} |'
     print(summary)
+    classes = list(rows[0]['plain']['IoU'])
+    gains = {name: statistics.mean(r['corrected']['IoU'][name] - r['plain']['IoU'][name] for r in rows)
+             for name in classes}
+    print('IoU gain per class (mean over seeds): ' + ', '.join(f'{name} {gains[name]:+.1f}' for name in classes))
+    if args.diagnose:
+        print(f'training images: the noisy labels score {agreement["mIoU"]:.1f} mIoU against the clean ones; '
+              'the final models score (against clean / noisy training labels):')
+        for row in rows:
+            for arm in arms:
+                work_dir = args.out / f'{arm}_{row["seed"]}'
+                versus_clean = score_on_training_images(work_dir, clean, args)
+                versus_noisy = score_on_training_images(work_dir, noisy, args)
+                print(f'  seed {row["seed"]} {arm:>9}: {versus_clean:.2f} / {versus_noisy:.2f}')
     wins = sum(r['corrected']['mIoU'] > r['plain']['mIoU'] for r in rows)
     print(f'self-correction better in {wins} of {len(rows)} seeds')
     if args.json:

@@ -17,6 +17,7 @@ import numpy as np
 from .core.errors import LipToolkitError
 from .core.io import atomic_write
 from .core.paths import CONFIGS_DIR
+from .core.logs import is_verbose
 from .core.progress import info
 
 POSE_HRNET = 'demo/pose_hrnet-tiny_lip-128x96.py'
@@ -65,7 +66,7 @@ class DemoPlan:
     seed: int = 0
     pose_epochs: int = 20
     posefix_epochs: int = 20
-    parsing_epochs: int = 20
+    parsing_epochs: int = 16
     pictures: int = 3
     validations: int = 4
     workers: Optional[int] = None
@@ -105,12 +106,20 @@ def _all_cpu_seconds() -> float:
     return _cpu_seconds() + _cpu_seconds(resource.RUSAGE_CHILDREN)
 
 
-def _train_member(job: Tuple[str, str, str, Dict]) -> Tuple[str, float]:
+def _train_member(job: Tuple[str, str, str, Dict, bool]) -> Tuple[str, float]:
     """Train one member (in a worker process or in-process); return its checkpoint and the CPU seconds spent."""
+    import warnings
+
     import torch
 
+    from .core.logs import route_warnings, set_verbose
     from .core.runner import train
-    config, work_dir, data_root, cfg_options = job
+    config, work_dir, data_root, cfg_options, verbose = job
+    # A spawned worker starts without the command line's screen settings: host warnings to the member's log
+    # file (the screen with --verbose), as `lip-toolkit train` does.
+    set_verbose(verbose)
+    route_warnings()
+    warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
     torch.set_num_threads(1)
     start = _cpu_seconds()
     # overwrite: a rerun of the demo into the same --out trains afresh
@@ -154,9 +163,14 @@ class _Steps:
         self.seconds: List[Tuple[str, float]] = []
 
     def __call__(self, message: str, label: Optional[str] = None) -> None:
+        """Print ``message``; time the step under ``label`` (steps with the same label in a row add up)."""
         now = time.perf_counter()
         self.done += 1
-        self.seconds.append((label or message, round(now - self.last, 1)))
+        label = label or message
+        if self.seconds and self.seconds[-1][0] == label:
+            self.seconds[-1] = (label, round(self.seconds[-1][1] + now - self.last, 1))
+        else:
+            self.seconds.append((label, round(now - self.last, 1)))
         self.last = now
         info(f'[{self.done}/{self.total} {now - self.start:6.1f}s] {message}')
 
@@ -214,13 +228,14 @@ def _run_demo(out_dir, plan: DemoPlan, device: Optional[str]) -> Dict:
 
     work_dirs = out / 'work_dirs'
     info(f'training {len(members)} tiny models, {workers} at a time (logs: {work_dirs}/<model>/)')
-    jobs = [(str(CONFIGS_DIR / m.config), str(work_dirs / m.name), str(data), m.cfg_options(plan.validations))
-            for m in members]
+    jobs = [(str(CONFIGS_DIR / m.config), str(work_dirs / m.name), str(data), m.cfg_options(plan.validations),
+             is_verbose()) for m in members]
     training_cpu: Dict[str, float] = {}
 
     def trained(member, checkpoint, cpu_seconds):
         training_cpu[member.name] = round(cpu_seconds, 1)
-        step(f'trained {member.name} ({member.epochs} epochs, {cpu_seconds:.0f} CPU s)', f'trained {member.name}')
+        step(f'trained {member.name} ({member.epochs} epoch{"s" if member.epochs > 1 else ""}, '
+             f'{cpu_seconds:.0f} CPU s)', f'training {len(members)} models, {workers} at a time')
 
     checkpoints = {name: ckpt for name, (ckpt, _) in _train_all(members, jobs, workers, trained).items()}
 
@@ -341,7 +356,8 @@ def _learning_curves(out: Path, plan: DemoPlan, work_dirs: Path) -> Path:
     from .visualization.reports import plot_demo_curves
     runs = {'pose': {m.name: work_dirs / m.name for m in plan.pose_members() + [plan.posefix()]},
             'parsing': {m.name: work_dirs / m.name for m in plan.parsing_members()}}
-    return plot_demo_curves(runs, out / 'pictures' / 'learning_curves.png')
+    # PoseFix's val score is of refining synthetic coarse poses, not comparable with the pose models' scores
+    return plot_demo_curves(runs, out / 'pictures' / 'learning_curves.png', loss_only=[plan.posefix().name])
 
 
 def _photo_paths(photos) -> List[Path]:
@@ -417,8 +433,8 @@ def _checks(rows: Sequence[Dict]) -> Dict:
 
 
 _TRACK_TEXT = {
-    'pose': ('Pose: PCKh@0.5', 'the share of joints predicted within half a head size of the truth'),
-    'parsing': ('Parsing: mIoU', "the overlap of predicted and true regions, averaged over LIP's 20 classes"),
+    'pose': ('Pose, PCKh@0.5', 'the share of joints predicted within half a head size of the truth'),
+    'parsing': ('Parsing, mIoU', "the overlap of predicted and true regions, averaged over LIP's 20 classes"),
 }
 
 
@@ -440,8 +456,9 @@ def _report(summary: Dict, out: Path, curves: Path, pictures: Sequence[Path], ph
         lines += [f'| {r["kind"]} | {r["name"]} | {r["score"]:.2f} | {r["about"]} |' for r in part['rows']]
         lines += [''] + _verdicts(part) + ['']
     lines += ['## Learning curves', '',
-              'Training loss (left) and val score during training (right; no flip test, so a little below the '
-              'table) of every model. Falling loss and rising score: the models learn.', '',
+              'Training loss (left, relative to its first value) and val score during training (right; without '
+              'the flip test, so a little below the table) of every model. Falling loss and rising score: the '
+              'models learn.', '',
               f'![learning curves]({curves.relative_to(out)})', '',
               '## Pictures', '', 'Val images: ground truth beside the ensembles\' prediction.', '']
     lines += [f'![{p.stem}]({p.relative_to(out)})' for p in pictures]

@@ -39,8 +39,8 @@ reference key (``SCBottleneck``)            MMPose ``SCBottleneck`` key
 MMPose itself publishes SCNet-101 ImageNet weights in its own layout (``scnet101-94250a77.pth``, the config's
 default); this converter is for the authors' file.
 
-``ConvertedPretrained`` (:func:`register_initializer`) is the ``init_cfg`` that downloads (or reads) such a file and converts it while the
-model initialises, so a config can name the published file directly.
+``ConvertedPretrained`` (:func:`register_initializer`) is the ``init_cfg`` that downloads (or reads) such a file
+and converts it while the model initialises, so a config can name the published file directly.
 """
 from collections import OrderedDict
 from typing import Sequence

@@ -7,7 +7,8 @@ keeps that: :func:`published_url` reads the same tables. What changes is how the
 ``load_from_http`` calls ``torch.hub.load_state_dict_from_url``, whose ``weights_only`` defaults to False (it
 unpickles whatever the file asks for); here the file is downloaded into torch's hub cache
 (``<torch.hub.get_dir()>/checkpoints/<file name>``, the folder mmengine and torchvision use) with the SHA-256
-prefix in its name checked (:data:`HASH_CHECKED_HOSTS`), and then read by :func:`lip_toolkit.core.checkpoint.safe_load` like any local file.
+prefix in its name checked (:data:`HASH_CHECKED_HOSTS`), and then read by
+:func:`lip_toolkit.core.checkpoint.safe_load` like any local file.
 
 * Cache: a file already in the cache is used as it is, with no network access.
 * Local override: copy the published file into that folder under its published name, or point the config at a

@@ -283,6 +283,10 @@ class SelfCorrectionHook(Hook):
         if self.start_epoch + self.cycle_epochs > max_epochs:
             raise LipToolkitError(f'SelfCorrectionHook: start_epoch {self.start_epoch} + cycle_epochs '
                                   f'{self.cycle_epochs} leave no complete cycle in {max_epochs} epochs')
+        if (max_epochs - self.start_epoch) % self.cycle_epochs and self.final_weights == 'averaged':
+            runner.logger.warning(
+                f'self-correction: the last epoch ({max_epochs}) does not end a cycle (start {self.start_epoch}, '
+                f'cycles of {self.cycle_epochs}): the final model keeps its own weights, not the aggregated ones')
         self.refined_losses = self._wrap_cross_entropy_terms(model)
         if not self.refined_losses:
             raise LipToolkitError('SelfCorrectionHook: no softmax CrossEntropyLoss without class weights in the '

@@ -200,19 +200,21 @@ def plot_report(scores_path, out, title: Optional[str] = None) -> Tuple[str, Pat
 _DEMO_VAL_SCORES = {'pose': ('LIP/PCKh', 'val PCKh@0.5 (%)'), 'parsing': ('mIoU', 'val mIoU (%)')}
 
 
-def plot_demo_curves(runs: Dict[str, Dict[str, object]], out) -> Path:
+def plot_demo_curves(runs: Dict[str, Dict[str, object]], out, loss_only=()) -> Path:
     """The demo's learning curves in one picture: a row per track, training loss (left) and val score (right).
 
     Losses of different models differ in scale (heatmap MSE, cross-entropy), so each is drawn relative to its
-    first logged value, on a log axis: every model's curve starts at 1 and falls as it learns.
+    first logged value: every model's curve starts at 1 and falls as it learns.
 
     Args:
         runs: ``{'pose' | 'parsing': {model name: work dir}}``; a model whose log holds no val score appears in
             the loss panel only.
         out: picture file (``.png``, ``.pdf``, ``.svg``, ``.jpg``), written atomically.
+        loss_only: names of models drawn in the loss panel only (a val score not comparable with the others').
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     from .curves import load_training_scalars
     out = Path(out)
@@ -230,14 +232,14 @@ def plot_demo_curves(runs: Dict[str, Dict[str, object]], out) -> Path:
             steps, values = scalars.train.get('loss', ([], []))
             if values and values[0] > 0:
                 loss_axis.plot(steps, [v / values[0] for v in values], label=name, linewidth=1.2)
-            if key in scalars.val:
+            if key in scalars.val and name not in loss_only:
                 epochs, scores = scalars.val[key]
                 score_axis.plot(epochs, scores, marker='o', markersize=4, label=name, linewidth=1.2)
-        loss_axis.set_yscale('log')
         loss_axis.set(title=f'{track}: training loss (relative to its start)', xlabel='iteration')
         score_axis.set(title=f'{track}: {label} during training', xlabel='epoch', ylabel=label)
-        score_axis.set_ylim(bottom=0)
         for axis in (loss_axis, score_axis):
+            axis.set_ylim(bottom=0)
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))
             axis.grid(True, alpha=0.3)
             if axis.get_legend_handles_labels()[0]:
                 axis.legend(fontsize='small')

@@ -12,16 +12,16 @@ import torch
 DEMO_CONFIG = Path(__file__).resolve().parents[2] / 'configs' / 'demo' / \
     'parsing_ce2p-aspoc_r18-tiny_30e_synthetic-96x96.py'
 
-# Measured with this seed on the 64-train / 24-val synthetic fixture (one torch thread): val mIoU untrained 1.00,
-# trained 5.71 after 20 epochs of 8 iterations (100-145 s on 2 shared cores; 30 epochs give 7.25). A model that
-# only learnt "everything is background" scores 3.99 here (background IoU / 20), so the test also requires the
-# trained model to beat that constant prediction and to find the upper clothes. The bounds leave room for
-# platform differences without letting a model that did not learn pass.
-# Behind -m slow: 60 epochs (480 iterations, 184 s) reach 7.74.
+# Measured with this seed on the 64-train / 24-val synthetic fixture (one torch thread): val mIoU untrained 1.11,
+# trained 11.99 after 20 epochs of 8 iterations with the config's class-balanced cross-entropy (5.71 before it).
+# A model that only learnt "everything is background" scores 3.99 here (background IoU / 20), so the test also
+# requires the trained model to beat that constant prediction and to find the upper clothes. The bounds leave room
+# for platform differences without letting a model that did not learn pass.
+# Behind -m slow: 60 epochs (480 iterations); 7.74 before the class-balanced loss (not re-measured since).
 UNTRAINED_AT_MOST = 2.0
 
 
-@pytest.mark.parametrize('epochs, trained_at_least', [(20, 5.0), pytest.param(60, 8.5, marks=pytest.mark.slow)])
+@pytest.mark.parametrize('epochs, trained_at_least', [(20, 8.0), pytest.param(60, 8.5, marks=pytest.mark.slow)])
 def test_tiny_ce2p_ocnet_learns_on_synthetic_lip(synthetic_lip, tmp_path, one_thread, epochs, trained_at_least):
     from mmengine.config import Config
     from mmengine.registry import init_default_scope

@@ -28,7 +28,7 @@ init_default_scope('mmseg')
 pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
 SCHP_CONFIG = CONFIGS_DIR / 'parsing' / 'schp' / 'schp_ce2p_r101-d16_3xb16-150e_lip-473x473.py'
-TINY_UNET = CONFIGS_DIR / 'parsing' / 'schp' / 'fcn_unet-tiny_40e_synthetic-64x64.py'
+TINY_UNET = CONFIGS_DIR / 'parsing' / 'schp' / 'fcn_unet-tiny_75e_synthetic-64x64.py'
 
 
 def schp_lr(epoch, lr=7e-3, total=150, start_cyclical=100, cycle=10, warmup=10):
@@ -200,9 +200,9 @@ TINY_OPTIONS = [
 ]
 
 
-def _lip_toolkit_args(data_root, work_dir, *extra):
-    return ['train', TINY_UNET, '--data-root', data_root, '--work-dir', work_dir, *extra, '--cfg-options',
-            *TINY_OPTIONS]
+def _lip_toolkit_args(data_root, work_dir, *extra, epochs=4):
+    options = [f'train_cfg.max_epochs={epochs}' if o.startswith('train_cfg.max_epochs=') else o for o in TINY_OPTIONS]
+    return ['train', TINY_UNET, '--data-root', data_root, '--work-dir', work_dir, *extra, '--cfg-options', *options]
 
 
 def _env():
@@ -242,30 +242,61 @@ def test_sigkilled_self_correction_run_resumes_exactly(synthetic_lip, tmp_path):
     _run(_lip_toolkit_args(synthetic_lip, killed, '--resume'))
 
     a, b = _load(straight / 'epoch_4.pth'), _load(killed / 'epoch_4.pth')
-    assert a[CHECKPOINT_KEY]['cycles'] == b[CHECKPOINT_KEY]['cycles'] == 3
-    for key, value in a['state_dict'].items():
-        assert torch.allclose(value.float(), b['state_dict'][key].float(), atol=1e-6), key
-    for key, value in a[CHECKPOINT_KEY]['state_dict'].items():
-        assert torch.allclose(value.float(), b[CHECKPOINT_KEY]['state_dict'][key].float(), atol=1e-6), key
+    assert a[CHECKPOINT_KEY]['cycles'] == 3
+    _assert_same_run(a, b)
     # the final model holds the aggregated weights
     for key, value in a[CHECKPOINT_KEY]['state_dict'].items():
         assert torch.equal(value, a['state_dict'][key]), key
 
 
+def _assert_same_run(a, b):
+    assert a[CHECKPOINT_KEY]['cycles'] == b[CHECKPOINT_KEY]['cycles']
+    for key, value in a['state_dict'].items():
+        assert torch.allclose(value.float(), b['state_dict'][key].float(), atol=1e-6), key
+    for key, value in a[CHECKPOINT_KEY]['state_dict'].items():
+        assert torch.allclose(value.float(), b[CHECKPOINT_KEY]['state_dict'][key].float(), atol=1e-6), key
+
+
 @pytest.mark.slow
-def test_two_gloo_ranks_each_refine_their_share_and_resume(synthetic_lip, tmp_path):
-    work = tmp_path / 'ddp'
-    args = _lip_toolkit_args(synthetic_lip, work, '--gpus', '2')
-    args = [a if a != 'train_cfg.max_epochs=4' else 'train_cfg.max_epochs=2' for a in args]
-    _run(args)
-    log = '\n'.join(p.read_text() for p in sorted(work.glob('*/*.log')))
+def test_two_gloo_ranks_each_refine_their_share_and_resume_exactly(synthetic_lip, tmp_path):
+    straight = tmp_path / 'straight'
+    _run(_lip_toolkit_args(synthetic_lip, straight, '--gpus', '2', epochs=3))
+    log = '\n'.join(p.read_text() for p in sorted(straight.glob('*/*.log')))
     assert 'Distributed training: True' in log
     # 64 training images, two ranks: each re-estimates BatchNorm on its 32 (the log is rank 0's)
     assert 'cycle 1 ends at epoch 2: weights averaged, BatchNorm re-estimated on 32 samples' in log
-    # resume the 2-rank run for two more epochs: the cycle count and the aggregated weights carry on
-    first = _load(work / 'epoch_2.pth')
-    _run([a if a != 'train_cfg.max_epochs=2' else 'train_cfg.max_epochs=4' for a in args] + [])
-    # (--resume must come before --cfg-options)
-    final = _load(work / 'epoch_4.pth') if (work / 'epoch_4.pth').exists() else None
+    first = _load(straight / 'epoch_2.pth')
     assert first[CHECKPOINT_KEY]['cycles'] == 1
-    assert final is not None and final[CHECKPOINT_KEY]['cycles'] == 3
+    # resume the two-rank run from its epoch-2 checkpoint in another folder: the third epoch (refined labels from
+    # the aggregated model, second aggregation) must come out as in the uninterrupted run
+    resumed = tmp_path / 'resumed'
+    _run(_lip_toolkit_args(synthetic_lip, resumed, '--gpus', '2', '--resume-from', straight / 'epoch_2.pth',
+                           epochs=3))
+    a, b = _load(straight / 'epoch_3.pth'), _load(resumed / 'epoch_3.pth')
+    assert a[CHECKPOINT_KEY]['cycles'] == 2
+    _assert_same_run(a, b)
+
+
+def _tiny_segmentor_runner(max_epochs=10):
+    from mmengine.config import Config
+    from mmengine.logging import MMLogger
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(str(TINY_UNET))
+    model = MODELS.build(cfg.model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    return SimpleNamespace(model=model, train_loop=SimpleNamespace(max_epochs=max_epochs), param_schedulers=[],
+                           train_dataloader=range(3), optim_wrapper=optimizer,
+                           logger=MMLogger.get_instance('test_self_correction'))
+
+
+def test_before_run_wraps_the_cross_entropy_terms_and_copies_the_model():
+    runner = _tiny_segmentor_runner()
+    hook = SelfCorrectionHook(start_epoch=4, cycle_epochs=3)
+    hook.before_run(runner)
+    assert isinstance(runner.model.decode_head.loss_decode, RefinedLabelLoss)
+    assert hook.refined_losses == [runner.model.decode_head.loss_decode]
+    assert hook.averaged is not runner.model and not hook.averaged.training
+    assert not any(p.requires_grad for p in hook.averaged.parameters())
+    assert isinstance(runner.param_schedulers[-1], CyclicCosineLR) and runner.param_schedulers[-1].begin == 4
+    with pytest.raises(LipToolkitError, match='no complete cycle'):
+        SelfCorrectionHook(start_epoch=8, cycle_epochs=3).before_run(_tiny_segmentor_runner())

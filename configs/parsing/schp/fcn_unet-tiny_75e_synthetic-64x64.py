@@ -1,4 +1,4 @@
-# Tiny FCN on a four-stage UNet (16-32-64-128 channels) for synthetic LIP at 64x64: the small, fast parsing model
+# Tiny FCN on a four-stage UNet (8-16-32-64 channels) for synthetic LIP at 64x64: the small, fast parsing model
 # of the self-correction benchmark (benchmarks/bench_self_correction.py, docs/self_correction.md). A plain MMSeg
 # model (UNet backbone, FCNHead, cross-entropy) on purpose: self-correction is a training option for any
 # parsing config, not a CE2P feature.
@@ -10,11 +10,11 @@ model = dict(
     data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
                            bgr_to_rgb=True, pad_val=0, seg_pad_val=255, size=crop_size,
                            test_cfg=dict(size_divisor=8)),  # the UNet needs sides divisible by 8
-    backbone=dict(type='UNet', in_channels=3, base_channels=16, num_stages=4, strides=(1, 1, 1, 1),
+    backbone=dict(type='UNet', in_channels=3, base_channels=8, num_stages=4, strides=(1, 1, 1, 1),
                   enc_num_convs=(2, 2, 2, 2), dec_num_convs=(2, 2, 2), downsamples=(True, True, True),
                   enc_dilations=(1, 1, 1, 1), dec_dilations=(1, 1, 1), norm_cfg=bn, act_cfg=dict(type='ReLU'),
                   upsample_cfg=dict(type='InterpConv'), norm_eval=False),
-    decode_head=dict(type='FCNHead', in_channels=16, in_index=3, channels=16, num_convs=1, concat_input=False,
+    decode_head=dict(type='FCNHead', in_channels=8, in_index=3, channels=8, num_convs=1, concat_input=False,
                      dropout_ratio=0.0, num_classes=20, norm_cfg=bn, align_corners=False,
                      loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
     train_cfg=dict(),
@@ -33,8 +33,8 @@ test_pipeline = [
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs'),
 ]
-max_epochs = 40
-train_dataloader = dict(batch_size=16, dataset=dict(pipeline=train_pipeline))
+max_epochs = 75
+train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 param_scheduler = [
