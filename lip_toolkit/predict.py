@@ -112,84 +112,26 @@ class _ParsingPredictor:
 
 
 class _PoseEnsemblePredictor:
-    """The heatmap average of :func:`lip_toolkit.pose.ensemble.ensemble_pose`, on any images.
-
-    Members' flip-tested heatmaps are brought onto the grid of the voting member with the finest heatmap,
-    averaged with the spec's weights, decoded once with that member's codec, then refined by the PoseFix refiner
-    if the spec has one: the same steps, and the same functions, as the split ensemble.
-    """
+    """The final joints of :class:`lip_toolkit.pose.ensemble.PoseEnsemble` (refined if the spec has a refiner)."""
 
     def __init__(self, spec, device):
-        from .core.runner import load_config
-        from .pose.ensemble import member_codec, reference_member
-        from .pose.inference import PoseHeatmapPredictor
-        self.weights = spec.normalised_weights()
-        self.voting = [k for k, weight in enumerate(self.weights) if weight > 0]
-        self.predictors = {}
-        for k in self.voting:
-            member = spec.members[k]
-            self.predictors[k] = PoseHeatmapPredictor.from_config(
-                load_config(member.config, member.cfg_options), member.checkpoint, flip=spec.member_flip(member),
-                device=device)
-            if self.predictors[k].is_posefix:
-                raise LipToolkitError(f'member {member.name!r} is a PoseFix model: give it as the refiner',
-                                      spec.source)
-        self.refiner = None
-        if spec.refiner is not None:
-            self.refiner = PoseHeatmapPredictor.from_config(
-                load_config(spec.refiner.config, spec.refiner.cfg_options), spec.refiner.checkpoint,
-                flip=spec.member_flip(spec.refiner), device=device)
-            if not self.refiner.is_posefix:
-                raise LipToolkitError('the refiner must be a PoseFix config', spec.refiner.config)
-        self.reference = reference_member(self.predictors, self.weights)
-        self.codec = member_codec(self.predictors[self.reference])
+        from .pose.ensemble import PoseEnsemble
+        self.ensemble = PoseEnsemble(spec, device=device)
 
     def __call__(self, images):
-        from .pose.ensemble import accumulate_heatmaps
-        from .pose.inference import decode_heatmaps
-        total = None
-        order = [self.reference] + [k for k in self.voting if k != self.reference]
-        for k in order:  # the reference first: its grid receives the others
-            batch = self.predictors[k].predict(images)
-            if k == self.reference:
-                reference_batch = batch
-            if len(self.voting) > 1:
-                total = accumulate_heatmaps(total, batch.heatmaps, batch.affines, reference_batch.affines,
-                                            reference_batch.heatmaps.shape[-2:], self.weights[k])
-        if len(self.voting) == 1:
-            keypoints, scores = reference_batch.keypoints, reference_batch.scores
-        else:
-            keypoints, scores = decode_heatmaps(total, reference_batch.affines, self.codec)
-        if self.refiner is not None:
-            refined = self.refiner.predict(images, coarse_keypoints=keypoints)
-            keypoints, scores = refined.keypoints, refined.scores
-        return keypoints, scores
+        outputs = self.ensemble.predict(images)
+        return outputs['refined'] if outputs['refined'] is not None else outputs['ensemble']
 
 
 class _ParsingEnsemblePredictor:
-    """The weighted logit (or probability) average of :func:`lip_toolkit.parsing.ensemble.ensemble_parsing`."""
+    """The argmax of :class:`lip_toolkit.parsing.ensemble.ParsingEnsemble`'s weighted sum."""
 
     def __init__(self, spec, device, batch_size):
-        from .core.runner import load_config
-        from .parsing.inference import ParsingLogitPredictor
-        self.weights = spec.normalised_weights()
-        self.predictors = {}
-        for k, member in enumerate(spec.members):
-            if self.weights[k] > 0:
-                self.predictors[k] = ParsingLogitPredictor.from_config(
-                    load_config(member.config, member.cfg_options), member.checkpoint, device=device,
-                    flip=spec.member_flip(member), scales=spec.member_scales(member), output=spec.average,
-                    batch_size=batch_size)
-        if len({p.num_classes for p in self.predictors.values()}) != 1:
-            raise LipToolkitError('ensemble members predict different numbers of classes', spec.source)
+        from .parsing.ensemble import ParsingEnsemble
+        self.ensemble = ParsingEnsemble(spec, device=device, batch_size=batch_size)
 
     def __call__(self, images):
-        from .parsing.ensemble import accumulate
-        totals = [None] * len(images)
-        for k, predictor in self.predictors.items():
-            for index, output in enumerate(predictor(images)):
-                totals[index] = accumulate(totals[index], output, self.weights[k])
-        return [total.argmax(axis=0).astype(np.uint8) for total in totals]
+        return [total.argmax(axis=0).astype(np.uint8) for total in self.ensemble(images)]
 
 
 def _shrunk(image: np.ndarray, max_side: int) -> np.ndarray:

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from lip_toolkit.core.submission import check_submission
 from lip_toolkit.demo import DemoPlan, background_only_scores, mean_pose_scores, run_demo
+from lip_toolkit.submission import check_submission
 
 
 def test_quick_demo_end_to_end(tmp_path):

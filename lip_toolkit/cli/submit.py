@@ -100,7 +100,7 @@ def check_command(files, test_ids, images_dir, json_out, overwrite):
       lip-toolkit submit check parsing_submission.zip --test-ids test_id.txt --images testing_images
     """
     check_outputs(overwrite, json_out)
-    from ..core.submission import check_submission
+    from ..submission import check_submission
     reports = [check_submission(path, test_ids, images_dir=images_dir) for path in files]
     for report in reports:
         click.echo(report.summary())

@@ -5,7 +5,8 @@ A submission is written to a temporary file beside its destination, checked ther
 half-way, leaves no file at all (see :func:`checked_atomic_write`).
 
 The track-specific parts live in :mod:`lip_toolkit.pose.submission` (CSV) and
-:mod:`lip_toolkit.parsing.submission` (zip of PNG label maps); :func:`check_submission` picks one by file type.
+:mod:`lip_toolkit.parsing.submission` (zip of PNG label maps); :func:`lip_toolkit.submission.check_submission`
+picks one by file type (outside ``core``, which imports neither track).
 """
 import contextlib
 import dataclasses
@@ -225,23 +226,6 @@ def submission_kind(path: PathLike) -> str:
         raise LipToolkitError('submission file not found', path)
     with open(path, 'rb') as handle:
         return 'parsing' if handle.read(4) == b'PK\x03\x04' else 'pose'
-
-
-def check_submission(path: PathLike, test_ids: IdsLike, images_dir: Optional[PathLike] = None) -> CheckReport:
-    """Check one submission file, pose CSV or parsing zip (see the track modules for what is checked).
-
-    Args:
-        path: the file.
-        test_ids: ``test_id.txt`` (path) or the ids in order.
-        images_dir: the test images (sizes are read from their headers); default ``testing_images`` beside
-            ``test_id.txt``.
-    """
-    kind = submission_kind(path)
-    if kind == 'pose':
-        from ..pose.submission import check_pose_submission
-        return check_pose_submission(path, test_ids, images_dir=images_dir)
-    from ..parsing.submission import check_parsing_submission
-    return check_parsing_submission(path, test_ids, images_dir=images_dir)
 
 
 @contextlib.contextmanager

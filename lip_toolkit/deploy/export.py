@@ -18,7 +18,8 @@ parsing, the image at scale 0.75 (another size). The largest difference must sta
 outputs' scale (``max(1, max |output|)``) and the argmax (class per pixel, heatmap peak per joint) must agree on
 at least ``min_agreement`` of the positions; otherwise nothing is written. When only the other size fails, the
 network's shapes do not follow its input (MMSeg's HRNet up-samples by fixed factors): it is exported again with
-a fixed height and width.
+a fixed height and width; so is one whose ops the exporter translates only at a known size (the adaptive pooling
+of CE2P's PSP context).
 """
 import os
 import tempfile
@@ -117,7 +118,14 @@ def export_model(config, checkpoint, out, sample=None, opset: int = DEFAULT_OPSE
     os.close(fd)
     try:
         dynamic_hw = spec['dynamic_hw']
-        _export(spec, tmp_name, opset, dynamic_hw)
+        try:
+            _export(spec, tmp_name, opset, dynamic_hw)
+        except LipToolkitError:
+            if not dynamic_hw:
+                raise
+            # an op the exporter translates only at a known size (PSP's adaptive pooling): fix the size
+            dynamic_hw = False
+            _export(spec, tmp_name, opset, dynamic_hw)
         parity = _parity(spec, tmp_name, dynamic_hw)
         if dynamic_hw and _within(parity['same_size'], tolerance, min_agreement) and \
                 not _within(parity['other_size'], tolerance, min_agreement):

@@ -19,7 +19,7 @@ import numpy as np
 from ..core.errors import LipToolkitError
 from ..core.progress import progress
 from ..core.launch import all_reduce_sum, output_directory
-from ..ensemble import format_member_table, split_batches, versus_best_member
+from ..core.ensemble import format_member_table, split_batches, versus_best_member
 from ..ensemble_config import EnsembleSpec
 
 
@@ -57,6 +57,57 @@ def _check_outputs(member_name: str, outputs, images) -> None:
                                   'image (expected the original size)')
 
 
+class ParsingEnsemble:
+    """The members of a parsing ensemble spec, run together on batches of decoded images.
+
+    The one implementation of the parsing ensemble: :func:`ensemble_parsing` runs it over a LIP split,
+    :func:`lip_toolkit.predict.predict` over users' images.
+
+    Args:
+        spec: the ensemble (track ``'parsing'``).
+        device: torch device; default CUDA when available.
+        batch_size: images per forward pass of each member.
+        score_all: also run the zero-weight members (they do not vote; their outputs go to ``on_output``).
+    """
+
+    def __init__(self, spec: EnsembleSpec, device: Optional[str] = None, batch_size: int = 4,
+                 score_all: bool = False):
+        from .inference import ParsingLogitPredictor
+        from ..core.runner import load_config
+
+        if spec.track != 'parsing':
+            raise LipToolkitError(f'not a parsing ensemble (track {spec.track!r})', spec.source)
+        self.spec = spec
+        self.weights = spec.normalised_weights()
+        active = [k for k, weight in enumerate(self.weights) if weight > 0 or score_all]
+        self.predictors = {k: ParsingLogitPredictor.from_config(
+            load_config(spec.members[k].config, spec.members[k].cfg_options), spec.members[k].checkpoint,
+            device=device, flip=spec.member_flip(spec.members[k]), scales=spec.member_scales(spec.members[k]),
+            output=spec.average, batch_size=batch_size) for k in active}
+        num_classes = {p.num_classes for p in self.predictors.values()}
+        if len(num_classes) != 1:
+            raise LipToolkitError(f'members predict different numbers of classes: {sorted(num_classes)}',
+                                  spec.source)
+        self.num_classes = num_classes.pop()
+
+    def __call__(self, images, on_output=None) -> List[np.ndarray]:
+        """The weighted sum of the members' ``(C, H, W)`` outputs for each image, at its original size.
+
+        ``on_output(k, index, output)`` sees each member's output for each image (e.g. to score it) before it is
+        added and dropped: at most one member's outputs for the batch are held beside the sums.
+        """
+        totals = [None] * len(images)
+        for k, predictor in self.predictors.items():
+            outputs = predictor(images)
+            _check_outputs(self.spec.members[k].name, outputs, images)
+            for index, output in enumerate(outputs):
+                if on_output is not None:
+                    on_output(k, index, output)
+                totals[index] = accumulate(totals[index], output, self.weights[k])
+            del outputs  # one member's batch at a time
+        return totals
+
+
 def ensemble_parsing(spec: EnsembleSpec, split: str = 'val', data_root=None, out=None,
                      device: Optional[str] = None, batch_size: int = 4) -> Dict:
     """Run a parsing ensemble over a LIP split; score members and ensemble when the split has labels.
@@ -79,7 +130,7 @@ def ensemble_parsing(spec: EnsembleSpec, split: str = 'val', data_root=None, out
     from ..core.launch import rank_and_world
     from ..core.runner import load_config
     from .classes import IGNORE_INDEX, LIP_CLASSES
-    from .inference import ParsingLogitPredictor, split_items
+    from .inference import split_items
     from .label_io import read_label_map, write_label_png
     from .metrics import confusion_matrix, miou_from_confusion
 
@@ -89,19 +140,11 @@ def ensemble_parsing(spec: EnsembleSpec, split: str = 'val', data_root=None, out
     if device is None and world > 1:
         import torch
         device = f'cuda:{torch.cuda.current_device()}' if torch.cuda.is_available() else 'cpu'
-    configs = [load_config(m.config, m.cfg_options) for m in spec.members]
-    weights = spec.normalised_weights()
-    items = split_items(configs[0], split, data_root)
+    items = split_items(load_config(spec.members[0].config, spec.members[0].cfg_options), split, data_root)
     has_labels = split != 'test' and all(item['seg_map_path'] for item in items)
     # A zero-weight member does not vote: it runs only to be scored, so not at all without labels.
-    active = [k for k, weight in enumerate(weights) if weight > 0 or has_labels]
-    predictors = {k: ParsingLogitPredictor.from_config(
-        configs[k], spec.members[k].checkpoint, device=device, flip=spec.member_flip(spec.members[k]),
-        scales=spec.member_scales(spec.members[k]), output=spec.average, batch_size=batch_size) for k in active}
-    num_classes = {p.num_classes for p in predictors.values()}
-    if len(num_classes) != 1:
-        raise LipToolkitError(f'members predict different numbers of classes: {sorted(num_classes)}', spec.source)
-    num_classes = num_classes.pop()
+    ensemble = ParsingEnsemble(spec, device=device, batch_size=batch_size, score_all=has_labels)
+    weights, num_classes = ensemble.weights, ensemble.num_classes
     conf = np.zeros((len(spec.members) + 1, num_classes, num_classes), dtype=np.int64)  # members, ensemble
 
     batches = split_batches(items, batch_size)
@@ -111,16 +154,11 @@ def ensemble_parsing(spec: EnsembleSpec, split: str = 'val', data_root=None, out
             images = [read_image_bgr(item['img_path']) for item in chunk]
             gts = [read_label_map(item['seg_map_path'], 'gt', shape=image.shape[:2], num_classes=num_classes)
                    for item, image in zip(chunk, images)] if has_labels else None
-            totals = [None] * len(chunk)
-            for k in active:
-                outputs = predictors[k](images)
-                _check_outputs(spec.members[k].name, outputs, images)
-                for index, output in enumerate(outputs):
-                    if has_labels:
-                        conf[k] += confusion_matrix(gts[index], output.argmax(axis=0).astype(np.uint8),
-                                                    num_classes=num_classes, ignore_index=IGNORE_INDEX)
-                    totals[index] = accumulate(totals[index], output, weights[k])
-                del outputs  # one member's batch at a time
+
+            def score_member(k, index, output):
+                conf[k] += confusion_matrix(gts[index], output.argmax(axis=0).astype(np.uint8),
+                                            num_classes=num_classes, ignore_index=IGNORE_INDEX)
+            totals = ensemble(images, on_output=score_member if has_labels else None)
             for index, item in enumerate(chunk):
                 labels = totals[index].argmax(axis=0).astype(np.uint8)
                 if has_labels:

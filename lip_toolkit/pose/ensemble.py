@@ -19,7 +19,7 @@ import numpy as np
 from ..core.errors import LipToolkitError
 from ..core.progress import progress
 from ..core.launch import all_gather_objects
-from ..ensemble import format_member_table, split_batches, versus_best_member
+from ..core.ensemble import format_member_table, split_batches, versus_best_member
 from ..ensemble_config import EnsembleSpec
 from .inference import NUM_JOINTS
 
@@ -83,6 +83,79 @@ def member_codec(predictor) -> Optional[dict]:
     return dict(decoder) if decoder else None
 
 
+class PoseEnsemble:
+    """The models of a pose ensemble spec, run together on batches of decoded images.
+
+    The one implementation of the pose ensemble: :func:`ensemble_pose` runs it over a LIP split,
+    :func:`lip_toolkit.predict.predict` over users' images.
+
+    Args:
+        spec: the ensemble (track ``'pose'``).
+        device: torch device; default CUDA when available.
+        score_all: also run the zero-weight members (they do not vote; their joints are returned for scoring).
+    """
+
+    def __init__(self, spec: EnsembleSpec, device: Optional[str] = None, score_all: bool = False):
+        from ..core.runner import load_config
+        from .inference import PoseHeatmapPredictor
+
+        if spec.track != 'pose':
+            raise LipToolkitError(f'not a pose ensemble (track {spec.track!r})', spec.source)
+        self.spec = spec
+        self.weights = spec.normalised_weights()
+        active = [k for k, weight in enumerate(self.weights) if weight > 0 or score_all]
+        self.predictors = {k: PoseHeatmapPredictor.from_config(
+            load_config(spec.members[k].config, spec.members[k].cfg_options), spec.members[k].checkpoint,
+            flip=spec.member_flip(spec.members[k]), device=device) for k in active}
+        for k, predictor in self.predictors.items():
+            if predictor.is_posefix:
+                raise LipToolkitError(f'member {spec.members[k].name!r} is a PoseFix model: give it as the refiner',
+                                      spec.source)
+        self.refiner = None
+        if spec.refiner is not None:
+            self.refiner = PoseHeatmapPredictor.from_config(
+                load_config(spec.refiner.config, spec.refiner.cfg_options), spec.refiner.checkpoint,
+                flip=spec.member_flip(spec.refiner), device=device)
+            if not self.refiner.is_posefix:
+                raise LipToolkitError('the refiner must be a PoseFix config', spec.refiner.config)
+        self.voting = [k for k in active if self.weights[k] > 0]
+        self.reference = reference_member(self.predictors, self.weights)
+        self.codec = member_codec(self.predictors[self.reference])
+
+    def predict(self, images, bboxes=None) -> Dict[str, object]:
+        """Run every active member on ``images`` (person boxes ``bboxes``, default the whole images).
+
+        Returns:
+            ``{'members': {k: (B, 16, 2)}, 'ensemble': ((B, 16, 2), (B, 16) scores),
+            'refined': (joints, scores) or None}``, joints in original pixels. The refiner refines the
+            ensemble's decoded joints.
+        """
+        members = {}
+        total = reference_batch = None
+        # the reference first: its grid receives the others, one member at a time
+        for k in [self.reference] + [k for k in self.predictors if k != self.reference]:
+            batch = self.predictors[k].predict(images, bboxes=bboxes)
+            members[k] = batch.keypoints
+            if k == self.reference:
+                reference_batch = batch
+            if len(self.voting) > 1:
+                total = accumulate_heatmaps(total, batch.heatmaps, batch.affines, reference_batch.affines,
+                                            reference_batch.heatmaps.shape[-2:], self.weights[k])
+            del batch
+        if len(self.voting) == 1:
+            # One voting member: its heatmaps are the mean, and its own decode is the ensemble's decode.
+            ensemble = reference_batch.keypoints, reference_batch.scores
+        else:
+            from .inference import decode_heatmaps
+            ensemble = decode_heatmaps(total, reference_batch.affines, self.codec)
+        del total
+        refined = None
+        if self.refiner is not None:
+            batch = self.refiner.predict(images, bboxes=bboxes, coarse_keypoints=ensemble[0])
+            refined = batch.keypoints, batch.scores
+        return dict(members=members, ensemble=ensemble, refined=refined)
+
+
 def ensemble_pose(spec: EnsembleSpec, split: str = 'val', data_root=None, out=None, device: Optional[str] = None,
                   batch_size: int = 8) -> Dict:
     """Run a pose ensemble (and refiner) over a LIP split; score members, ensemble and refinement with labels.
@@ -104,7 +177,7 @@ def ensemble_pose(spec: EnsembleSpec, split: str = 'val', data_root=None, out=No
     from ..core.launch import rank_and_world
     from ..core.runner import load_config
     from .evaluation import pckh_json
-    from .inference import PoseHeatmapPredictor, decode_heatmaps, split_items
+    from .inference import split_items
     from .lip_csv import write_lip_pred_csv
     from .metrics import compute_lip_pckh
 
@@ -114,29 +187,12 @@ def ensemble_pose(spec: EnsembleSpec, split: str = 'val', data_root=None, out=No
     if device is None and world > 1:
         import torch
         device = f'cuda:{torch.cuda.current_device()}' if torch.cuda.is_available() else 'cpu'
-    configs = [load_config(m.config, m.cfg_options) for m in spec.members]
-    weights = spec.normalised_weights()
-    items = split_items(configs[0], split, data_root)
+    items = split_items(load_config(spec.members[0].config, spec.members[0].cfg_options), split, data_root)
     has_labels = split != 'test' and all(item['gt'] is not None for item in items)
-    active = [k for k, weight in enumerate(weights) if weight > 0 or has_labels]
-    predictors = {k: PoseHeatmapPredictor.from_config(configs[k], spec.members[k].checkpoint,
-                                                      flip=spec.member_flip(spec.members[k]), device=device)
-                  for k in active}
-    for k, predictor in predictors.items():
-        if predictor.is_posefix:
-            raise LipToolkitError(f'member {spec.members[k].name!r} is a PoseFix model: give it as the refiner',
-                                  spec.source)
-    refiner = None
-    if spec.refiner is not None:
-        refiner = PoseHeatmapPredictor.from_config(load_config(spec.refiner.config, spec.refiner.cfg_options),
-                                                   spec.refiner.checkpoint, flip=spec.member_flip(spec.refiner),
-                                                   device=device)
-        if not refiner.is_posefix:
-            raise LipToolkitError('the refiner must be a PoseFix config', spec.refiner.config)
-    voting = [k for k in active if weights[k] > 0]
-    reference = reference_member(predictors, weights)
-    codec = member_codec(predictors[reference])
-    order = [reference] + [k for k in active if k != reference]
+    # A zero-weight member does not vote: it runs only to be scored, so not at all without labels.
+    ensemble = PoseEnsemble(spec, device=device, score_all=has_labels)
+    weights = ensemble.weights
+    refiner = ensemble.refiner
 
     # Per model, the joints of this rank's images: members, ensemble, refined.
     num_rows = len(spec.members) + 2
@@ -145,26 +201,13 @@ def ensemble_pose(spec: EnsembleSpec, split: str = 'val', data_root=None, out=No
     bar = progress(total=sum(len(chunk) for _, chunk in batches), desc=f'ensemble pose {split}', unit='img')
     for start, chunk in batches:
         images = [read_image_bgr(item['path']) for item in chunk]
-        bboxes = [item['bbox'] for item in chunk]
         joints = np.full((num_rows, len(chunk), NUM_JOINTS, 2), np.nan)
-        total = ref_affines = None
-        for k in order:  # the reference first: its grid receives the others, one member at a time
-            batch = predictors[k].predict(images, bboxes=bboxes)
-            joints[k] = batch.keypoints
-            if k == reference:
-                ref_affines, ref_shape = batch.affines, batch.heatmaps.shape[-2:]
-            if len(voting) > 1:
-                total = accumulate_heatmaps(total, batch.heatmaps, batch.affines, ref_affines, ref_shape,
-                                            weights[k])
-            del batch
-        if len(voting) == 1:
-            # One voting member: its heatmaps are the mean, and its own decode is the ensemble's decode.
-            joints[-2] = joints[reference]
-        else:
-            joints[-2], _ = decode_heatmaps(total, ref_affines, codec)
-        del total
-        if refiner is not None:
-            joints[-1] = refiner.predict(images, bboxes=bboxes, coarse_keypoints=joints[-2]).keypoints
+        outputs = ensemble.predict(images, bboxes=[item['bbox'] for item in chunk])
+        for k, member_joints in outputs['members'].items():
+            joints[k] = member_joints
+        joints[-2] = outputs['ensemble'][0]
+        if outputs['refined'] is not None:
+            joints[-1] = outputs['refined'][0]
         mine[start] = joints
         bar.update(len(chunk))
     bar.close()

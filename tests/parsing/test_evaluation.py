@@ -217,3 +217,13 @@ def test_skip_policy_leaves_bad_images_out_and_lists_them(tmp_path):
     assert json.loads((tmp_path / 's.json').read_text())['num_skipped'] == 2
     assert main(['evaluate', 'parsing', '--gt-dir', str(gt_dir), '--pred-dir', str(pred_dir),
                  '--on-error', 'skip']) == 0
+
+
+def test_counts_past_float32_precision_stay_exact(tmp_path):
+    # OpenCV counts in float32, exact only up to 2^24 = 16,777,216. Two images of one class, 3001x3001 and 3000x3000
+    # pixels: 9,006,001 + 9,000,000 = 18,006,001 (odd, so float32 cannot hold it) pixels fall in cell (2, 2).
+    gts = [np.full((3001, 3001), 2, np.uint8), np.full((3000, 3000), 2, np.uint8)]
+    gt_dir, pred_dir, ids = _write_split(tmp_path, [(gt, gt.copy()) for gt in gts], paletted_every=10)
+    conf, ignored = confusion_from_dirs(gt_dir, pred_dir, ids, workers=1)
+    assert conf[2, 2] == 3001 * 3001 + 3000 * 3000 == 18_006_001
+    assert conf.sum() == conf[2, 2] and ignored == 0

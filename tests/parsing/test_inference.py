@@ -232,3 +232,19 @@ def test_evaluate_command_dispatches_parsing_configs_here(synthetic_lip, tiny_ch
     assert len(list((tmp_path / 'pngs').glob('*.png'))) == 24
     import json
     assert set(json.loads((tmp_path / 'scores.json').read_text())) >= {'mIoU', 'IoU', 'num_images'}
+
+
+def test_logits_are_resized_to_the_original_size_with_pixel_centres_aligned():
+    """Bilinear resize with align_corners=False, worked by hand for a 2-wide row made 4 wide.
+
+    Output pixel i samples the input at (i + 0.5) * 2 / 4 - 0.5 = -0.25, 0.25, 0.75, 1.25, clamped to [0, 1]:
+    values 0, 0.25, 0.75, 1 of a ramp 0 -> 1 (align_corners=True would give 0, 1/3, 2/3, 1). In exp space (HRNet-Seg)
+    the same weights apply to exp(logits): logits 0 and ln 3 give log(1, 1.5, 2.5, 3).
+    """
+    from lip_toolkit.parsing.inference import _restore
+    ramp = torch.tensor([[0.0, 1.0]]).view(1, 1, 1, 2).repeat(1, 1, 3, 1)
+    resized = _restore(ramp, (0, 0, 3, 2), (3, 4))
+    np.testing.assert_allclose(resized[0, 0].numpy(), np.tile([0.0, 0.25, 0.75, 1.0], (3, 1)), atol=1e-6)
+    logits = torch.tensor([[0.0, np.log(3.0)]]).view(1, 1, 1, 2).repeat(1, 1, 3, 1)
+    resized = _restore(logits, (0, 0, 3, 2), (3, 4), exp_space=True)
+    np.testing.assert_allclose(np.asarray(resized)[0, 0], np.log(np.tile([1.0, 1.5, 2.5, 3.0], (3, 1))), atol=1e-6)

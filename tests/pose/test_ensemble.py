@@ -1,6 +1,9 @@
 """Pose ensembles: heatmap averaging math, grids, equality with a member's evaluate, weights, PoseFix refiner."""
+import types
+
 import numpy as np
 import pytest
+from mmengine.config import Config
 
 from lip_toolkit.ensemble import run_ensemble
 from lip_toolkit.ensemble_config import EnsembleMember, EnsembleSpec
@@ -56,6 +59,88 @@ def test_heatmaps_on_different_grids_are_resampled_then_the_heavier_peak_wins():
     b_near = np.stack([_gaussian(12, 16, *((np.array(near) - 2) / 8), sigma=0.75)])[None]
     joints, _ = decode_heatmaps(average_heatmaps([a, b_near], [affine_a, affine_b], [0.5, 0.5], 0), affine_a)
     np.testing.assert_allclose(joints[0, 0], near, atol=2.0)
+
+
+class _FakeMember:
+    """A pose model whose heatmaps are given: one Gaussian per joint at fixed heatmap pixels, on a fixed grid."""
+
+    def __init__(self, peaks, step, heatmap_size, height=1.0, own_joints=(0.0, 0.0), is_posefix=False):
+        self.peaks, self.step, self.heatmap_size, self.height = peaks, step, heatmap_size, height
+        self.own_joints = own_joints  # what the member decodes on its own: kept apart from the ensemble's
+        self.is_posefix = is_posefix
+        self.coarse_seen = []
+        width, hm_height = heatmap_size
+        codec = dict(type='MSRAHeatmap', input_size=(width * 4, hm_height * 4), heatmap_size=heatmap_size, sigma=1)
+        self.model = types.SimpleNamespace(cfg=Config(dict(model=dict(head=dict(decoder=codec)))))
+
+    def predict(self, images, bboxes=None, coarse_keypoints=None):
+        from lip_toolkit.pose.inference import HeatmapBatch
+        count = len(images)
+        if self.is_posefix:  # a refiner that says what it was given, moved by (1, 2)
+            self.coarse_seen.append(np.array(coarse_keypoints))
+            return HeatmapBatch(np.zeros((count, 16, 1, 1), np.float32), np.zeros((count, 2, 3)),
+                                np.array(coarse_keypoints) + (1.0, 2.0), np.ones((count, 16)))
+        width, height = self.heatmap_size
+        maps = np.stack([_gaussian(width, height, x, y, sigma=1.0) for x, y in self.peaks]) * self.height
+        return HeatmapBatch(np.repeat(maps[None], count, 0), np.repeat(_affine(self.step), count, 0),
+                            np.full((count, 16, 2), self.own_joints), np.ones((count, 16)))
+
+
+def _fake_ensemble(monkeypatch, fakes, weights, refiner=None):
+    """A PoseEnsemble over fake members (keyed by checkpoint name), as ``predict`` and ``ensemble_pose`` build it."""
+    from lip_toolkit.pose.ensemble import PoseEnsemble
+    from lip_toolkit.pose.inference import PoseHeatmapPredictor
+    everything = dict(fakes, refiner=refiner)
+    monkeypatch.setattr(PoseHeatmapPredictor, 'from_config',
+                        classmethod(lambda cls, config, checkpoint, **kwargs: everything[checkpoint]))
+    members = [EnsembleMember(HRNET, name, weight, name=name) for name, weight in zip(fakes, weights)]
+    spec = EnsembleSpec('pose', members, refiner=EnsembleMember(POSEFIX, 'refiner') if refiner else None)
+    return PoseEnsemble(spec, device='cpu')
+
+
+IMAGE = [np.zeros((128, 96, 3), np.uint8)]
+
+
+def test_configured_weights_pick_the_peak_by_hand(monkeypatch):
+    # Joint 0: member 'low' peaks with height 1 at heatmap pixel (5, 6) = original (20, 24); member 'high' with
+    # height 2 at (15, 20) = original (60, 80); same 24x32 grid, 4 original pixels a heatmap pixel.
+    # Weights 3:1 (0.75, 0.25): 0.75 * 1 = 0.75 beats 0.25 * 2 = 0.5 -> (20, 24). Equal weights would give
+    # 0.5 against 1.0 -> (60, 80); 1:3 gives 0.25 against 0.75 * 2 = 1.5 -> (60, 80).
+    peaks_low = [(5.0, 6.0)] * 16
+    peaks_high = [(15.0, 20.0)] * 16
+    for weights, expected in (([3.0, 1.0], (20.0, 24.0)), ([1.0, 3.0], (60.0, 80.0))):
+        fakes = {'low': _FakeMember(peaks_low, 4.0, (24, 32)), 'high': _FakeMember(peaks_high, 4.0, (24, 32), 2.0)}
+        ensemble = _fake_ensemble(monkeypatch, fakes, weights)
+        joints, scores = ensemble.predict(IMAGE)['ensemble']
+        np.testing.assert_allclose(joints[0, 0], expected, atol=0.01)
+        # the averaged peak's height, by hand (the other peak, 10 and 14 pixels away, adds exp(-148) ~ 0)
+        assert scores[0, 0] == pytest.approx(0.75 if weights[0] == 3.0 else 1.5, abs=1e-6)
+
+
+def test_members_are_averaged_on_the_finest_grid(monkeypatch):
+    # Joint at original (44, 60). Fine member: 24x32, 4 px a heatmap pixel, peak at (11, 15) exactly. Coarse member:
+    # 12x16, 8 px a heatmap pixel, peak at (5.5, 7.5), between its pixels. On the fine grid the mean peaks at
+    # (11, 15) -> (44, 60); the coarse grid has no pixel there: its decode lands 4 px or more away. The coarse member
+    # comes first, so neither "first member" nor "coarsest grid" can pass.
+    fakes = {'coarse': _FakeMember([(5.5, 7.5)] * 16, 8.0, (12, 16)),
+             'fine': _FakeMember([(11.0, 15.0)] * 16, 4.0, (24, 32))}
+    ensemble = _fake_ensemble(monkeypatch, fakes, [1.0, 1.0])
+    joints, _ = ensemble.predict(IMAGE)['ensemble']
+    np.testing.assert_allclose(joints[0], np.tile([44.0, 60.0], (16, 1)), atol=0.5)
+
+
+def test_the_refiner_refines_the_ensembles_decoded_joints(monkeypatch):
+    # Members decode, on their own, (0, 0) and (90, 120); their mean peaks at original (44, 60) (as above, one grid).
+    fakes = {'a': _FakeMember([(11.0, 15.0)] * 16, 4.0, (24, 32), own_joints=(0.0, 0.0)),
+             'b': _FakeMember([(11.0, 15.0)] * 16, 4.0, (24, 32), own_joints=(90.0, 120.0))}
+    refiner = _FakeMember([], 4.0, (1, 1), is_posefix=True)
+    ensemble = _fake_ensemble(monkeypatch, fakes, [1.0, 1.0], refiner=refiner)
+    outputs = ensemble.predict(IMAGE + IMAGE)
+    (seen,) = refiner.coarse_seen
+    np.testing.assert_allclose(seen, np.full((2, 16, 2), (44.0, 60.0)), atol=0.5)
+    np.testing.assert_allclose(outputs['refined'][0], seen + (1.0, 2.0))  # and its answer is the final one
+    np.testing.assert_allclose(outputs['members'][0], 0.0)
+    np.testing.assert_allclose(outputs['members'][1][..., 0], 90.0)
 
 
 @pytest.fixture(scope='module')

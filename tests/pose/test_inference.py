@@ -162,3 +162,36 @@ def test_evaluate_checkpoint_errors_are_one_line_and_write_nothing(synthetic_lip
     with pytest.raises(LipToolkitError):
         evaluate_checkpoint(HRNET, untrained_checkpoints / 'posefix.pth', data_root=synthetic_lip, out=out)
     assert not out.exists()
+
+
+def test_posefix_sees_the_coarse_pose_rendered_where_the_crop_puts_it():
+    """What the refiner's first convolution receives, worked by hand for a 60x100 image.
+
+    The person box is the whole image, padded by 1.25 to 75x125 around (30, 50) and widened to 3:4: 93.75x125,
+    so an original pixel (x, y) lands at input ((x - 30) * 96 / 93.75 + 48, (y - 50) * 128 / 125 + 64). The right
+    ankle at original (39.765625, 69.53125) is input (58, 84); the head top at (30, 7.03125) is input (48, 20).
+    Each given joint is a Gaussian of sigma 3 (the config's) peaking at 255 / mean(std) = 255 / 57.63; the other
+    joints (nan) are empty. The flipped pass sees the mirror image: the right ankle becomes the left ankle (joint 5)
+    at x = 95 - 58 = 37.
+    """
+    model = build_pose_model(_as_config(POSEFIX), device='cpu')
+    seen = []
+    extract = model.extract_feat
+    model.extract_feat = lambda inputs: seen.append(inputs.clone()) or extract(inputs)
+    predictor = PoseHeatmapPredictor(model, flip=True)
+    coarse = np.full((1, 16, 2), np.nan)
+    coarse[0, 0] = (39.765625, 69.53125)
+    coarse[0, 9] = (30.0, 7.03125)
+    image = np.random.default_rng(0).integers(0, 255, (100, 60, 3), dtype=np.uint8)
+    predictor.predict([image], coarse_keypoints=coarse)
+    plain, flipped = (inputs[0, 3:].numpy() for inputs in seen)
+    assert plain.shape == flipped.shape == (16, 128, 96)
+    peak = 255 / np.mean([58.395, 57.12, 57.375])
+    expected = np.zeros((16, 128, 96), np.float32)
+    expected[0] = peak * _gaussian(96, 128, 58, 84, sigma=3)
+    expected[9] = peak * _gaussian(96, 128, 48, 20, sigma=3)
+    np.testing.assert_allclose(plain, expected, atol=1e-3)
+    expected_flipped = np.zeros_like(expected)
+    expected_flipped[5] = peak * _gaussian(96, 128, 37, 84, sigma=3)
+    expected_flipped[9] = peak * _gaussian(96, 128, 95 - 48, 20, sigma=3)
+    np.testing.assert_allclose(flipped, expected_flipped, atol=1e-3)

@@ -182,11 +182,15 @@ def test_metric_without_ground_truth_only_writes_csv(tmp_path):
 
 
 def test_metric_falls_back_to_visibility_masked_gt_instances():
-    gt = one_person()
-    keypoints = np.nan_to_num(gt[0, :, :2])[None]
+    gt = one_person()  # labelled: 0, 8, 9; the other 13 joints are not
+    keypoints = np.nan_to_num(gt[0, :, :2])[None]  # an unlabelled joint sits at (0, 0), as MMPose stores it
     visible = (~np.isnan(gt[0, :, 0]))[None].astype(np.float32)
+    prediction = np.full_like(keypoints, 50.0)  # far from (0, 0) ...
+    prediction[0, [0, 8, 9]] = keypoints[0, [0, 8, 9]]  # ... and exact where the joint is labelled
     sample = dict(id=0, img_path='x.jpg', gt_instances=dict(keypoints=keypoints, keypoints_visible=visible),
-                  pred_instances=dict(keypoints=keypoints.copy()))
+                  pred_instances=dict(keypoints=prediction))
     metric = LIPPCKhMetric(round_to_int=False)
     metric.process([], [sample])
+    # by hand: only the 3 labelled joints are scored, all hits. Scoring the (0, 0) placeholders as well would
+    # give 3 hits out of the 14 joints of the mean (pelvis and spine left out): 21.4.
     assert metric.evaluate(1)['LIP/Mean'] == 100.0

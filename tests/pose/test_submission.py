@@ -135,3 +135,18 @@ def test_checker_refuses_a_byte_order_mark_and_non_utf8(test_split, tmp_path):
     assert 'byte-order mark' in check_pose_submission(path, test_ids).errors[0]
     path.write_bytes(b'\xff\xfe' + format_rows(ids, _valid_rows(ids, sizes)).encode())
     assert 'not UTF-8' in check_pose_submission(path, test_ids).errors[0]
+
+
+@pytest.mark.parametrize('axis', [0, 1])
+def test_checker_accepts_the_last_pixel_and_refuses_one_past_it(test_split, tmp_path, axis):
+    from PIL import Image
+    test_ids, ids, sizes = test_split
+    with Image.open(test_ids.parent / 'testing_images' / f'{ids[0]}.jpg') as image:
+        extent = image.size[axis]  # width or height, read here from the file, not from the toolkit
+    rows = _rows(ids, sizes)
+    last = _write(tmp_path / 'last.csv', [_set_field(rows[0], 1 + axis, str(extent - 1))] + rows[1:])
+    assert check_pose_submission(last, test_ids).ok  # pixel extent - 1 is the image's last
+    past = _write(tmp_path / 'past.csv', [_set_field(rows[0], 1 + axis, str(extent))] + rows[1:])
+    report = check_pose_submission(past, test_ids)
+    assert not report.ok
+    assert any(f'{"xy"[axis]}={extent} in field {2 + axis} is outside the' in error for error in report.errors)

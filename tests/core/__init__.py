@@ -1,0 +1,1 @@
+"""Tests of lip_toolkit.core (a package, so test module names cannot clash with those of the tracks)."""
