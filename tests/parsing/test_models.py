@@ -297,6 +297,6 @@ def test_demo_configs_take_a_training_step_on_synthetic_lip(config_name, synthet
     batch = model.data_preprocessor(pseudo_collate([dataset[i] for i in range(4)]), True)
     assert 'gt_edge_map' in batch['data_samples'][0]  # the pipeline's CE2P edges reach the model
     losses = model(**batch, mode='loss')
-    total = sum(value for key, value in losses.items() if 'loss' in key)
+    total, _ = model.parse_losses(losses)  # the host's reduction, as training applies it
     assert torch.isfinite(total)
     total.backward()

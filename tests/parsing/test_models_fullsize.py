@@ -88,8 +88,8 @@ def test_ce2p_ocnet_r101():
 
 def test_ce2p_ocnet_deformable_r101():
     model = build('ce2p-aspoc_dcn-r101-d16_4xb10-150e_lip-trainval-mhp-576x576.py')
-    from mmcv.ops import ModulatedDeformConv2dPack
-    assert sum(isinstance(m, ModulatedDeformConv2dPack) for m in model.backbone.modules()) == 4 + 23 + 3
+    from lip_toolkit.parsing.models.deform_conv import ModulatedDeformConv2dTV
+    assert sum(isinstance(m, ModulatedDeformConv2dTV) for m in model.backbone.modules()) == 4 + 23 + 3
     assert count(model.backbone) == RESNET101 - FC + V1C_STEM_DELTA + DCN_OFFSETS
     forward_backward(model)
 
