@@ -1,7 +1,7 @@
 # Tiny HRNet for the demo and the tests: the code path of td-hm_hrnet-w32_8xb32-210e_lip-384x288 (HRNet, 4 stages,
 # HeatmapHead, MSRA heatmaps, flip test) with 1 block per branch, 8-64 channels and a 128x96 input, so that it
-# trains on synthetic LIP on a CPU in minutes. Point it at data with --cfg-options data_root=... or
-# train_dataloader.dataset.data_root=... (and val_/test_dataloader).
+# trains on synthetic LIP on a CPU in minutes. Point it at data with `lip-toolkit train ... --data-root DIR` (or
+# --cfg-options train_dataloader.dataset.data_root=... and the same for val_/test_dataloader).
 # Target: none (synthetic data); tests/pose/test_learning.py states what it reaches.
 _base_ = ['../_base_/pose_hrnet_w32.py']
 
