@@ -63,10 +63,9 @@ install or build it first (docs/install.md, 'mmcv from source')"
     # refuses (and says why) rather than replace any of it.
     USER_CONSTRAINTS="$(mktemp)"
     trap 'rm -f "$USER_CONSTRAINTS"' EXIT
-    owned_pattern="^($(IFS='|'; echo "${USER_OWNED[*]}"))[<>=!~ ]"
-    grep -Ev "$owned_pattern" "$CONSTRAINTS" > "$USER_CONSTRAINTS"
-    "${PIP[@]}" list --format=freeze 2>/dev/null | grep -Ei "^($(IFS='|'; echo "${USER_OWNED[*]}"))==" \
-        >> "$USER_CONSTRAINTS" || true
+    owned="$(IFS='|'; echo "${USER_OWNED[*]}")"
+    grep -Ev "^($owned)[<>=!~ ]" "$CONSTRAINTS" > "$USER_CONSTRAINTS"
+    "${PIP[@]}" list --format=freeze 2>/dev/null | grep -Ei "^($owned)==" >> "$USER_CONSTRAINTS" || true
     export PIP_CONSTRAINT="$USER_CONSTRAINTS"
     if ! "$PY" -c 'import pkg_resources' >/dev/null 2>&1; then
         step "setuptools without pkg_resources found: installing a setuptools that has it (mmengine needs it)"
