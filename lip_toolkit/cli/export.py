@@ -10,7 +10,8 @@ from ._common import cfg_options_option, overwrite_option
 @click.option('--out', required=True, type=click.Path(dir_okay=False), help='The .onnx file to write.')
 @click.option('--sample', type=click.Path(dir_okay=False), default=None,
               help='Image for the parity check (default: a synthetic LIP person).')
-@click.option('--opset', type=click.IntRange(13, 20), default=17, show_default=True, help='ONNX opset.')
+@click.option('--opset', type=click.IntRange(13, 20), default=None,
+              help='ONNX opset.  [default: 17; 19 for a model with deformable convolution (ONNX\'s DeformConv)]')
 @click.option('--tolerance', type=click.FloatRange(min=0), default=1e-3, show_default=True,
               help='Largest allowed max |ONNX Runtime - PyTorch| / max(1, max |PyTorch output|).')
 @click.option('--min-agreement', type=click.FloatRange(0, 100), default=99.9, show_default=True,

@@ -20,6 +20,11 @@ at least ``min_agreement`` of the positions; otherwise nothing is written. When 
 network's shapes do not follow its input (MMSeg's HRNet up-samples by fixed factors): it is exported again with
 a fixed height and width; so is one whose ops the exporter translates only at a known size (the adaptive pooling
 of CE2P's PSP context).
+
+Deformable convolution: the toolkit's ``DCNv2TV`` layer (torchvision's ``deform_conv2d``) is written as ONNX's
+``DeformConv`` (offsets, mask and bias: DCNv2), which exists from opset 19, so such a model is exported at opset
+19 unless told otherwise, and refused in one line at an older opset. mmcv's own deformable layers export as mmcv
+custom ops that ONNX Runtime does not run: refused in one line.
 """
 import os
 import tempfile
@@ -33,6 +38,7 @@ import numpy as np
 from ..core.errors import LipToolkitError
 
 DEFAULT_OPSET = 17
+DEFORM_CONV_OPSET = 19  # the first opset with ONNX's DeformConv
 DEFAULT_TOLERANCE = 1e-3
 DEFAULT_MIN_AGREEMENT = 0.999
 OTHER_SCALE = 0.75  # the second input size of the parsing parity check (a common multi-scale test scale)
@@ -59,14 +65,34 @@ def standing_pose(height: int, width: int) -> np.ndarray:
 
 def refuse_unexportable(model, source) -> None:
     """One line, before any export, for layers ONNX Runtime has no kernel for (mmcv's deformable convolutions)."""
+    from ..parsing.models.deform_conv import ModulatedDeformConv2dTV
     for module in model.modules():
         name = type(module).__name__
-        if 'DeformConv' in name:
-            raise LipToolkitError(f"the model uses deformable convolution (mmcv's {name}), which ONNX Runtime does "
-                                  'not implement: it cannot be exported (nothing written)', source)
+        if 'DeformConv' in name and not isinstance(module, ModulatedDeformConv2dTV):
+            raise LipToolkitError(f"the model uses mmcv's deformable convolution ({name}), which exports as an mmcv "
+                                  "custom op that ONNX Runtime does not run: build the layer as type='DCNv2TV' (the "
+                                  'same layer and weights on torchvision\'s op) to export it; nothing written', source)
 
 
-def export_model(config, checkpoint, out, sample=None, opset: int = DEFAULT_OPSET,
+def uses_deform_conv(model) -> bool:
+    """The model has the toolkit's deformable convolution (``DCNv2TV``), exported as ONNX's ``DeformConv``."""
+    from ..parsing.models.deform_conv import ModulatedDeformConv2dTV
+    return any(isinstance(module, ModulatedDeformConv2dTV) for module in model.modules())
+
+
+def choose_opset(model, opset: Optional[int], source) -> int:
+    """``opset``, or the default for this model; a deformable model at an opset without DeformConv is refused."""
+    deformable = uses_deform_conv(model)
+    if opset is None:
+        return DEFORM_CONV_OPSET if deformable else DEFAULT_OPSET
+    if deformable and opset < DEFORM_CONV_OPSET:
+        raise LipToolkitError(f'the model uses deformable convolution, which ONNX has as DeformConv from opset '
+                              f'{DEFORM_CONV_OPSET}: export it with --opset {DEFORM_CONV_OPSET} or later, or without '
+                              f'--opset (not {opset}); nothing written', source)
+    return opset
+
+
+def export_model(config, checkpoint, out, sample=None, opset: Optional[int] = None,
                  tolerance: float = DEFAULT_TOLERANCE, min_agreement: float = DEFAULT_MIN_AGREEMENT,
                  cfg_options: Optional[dict] = None, overwrite: bool = False) -> Dict:
     """Export ``config`` + ``checkpoint`` to ``out`` (ONNX), refusing to write it unless ONNX Runtime agrees.
@@ -76,7 +102,7 @@ def export_model(config, checkpoint, out, sample=None, opset: int = DEFAULT_OPSE
         checkpoint: its weights.
         out: the ``.onnx`` file to write (replaced only by a checked export).
         sample: image for the parity check; default a synthetic LIP person.
-        opset: ONNX opset.
+        opset: ONNX opset; default 17, or 19 for a model with deformable convolution (ONNX's ``DeformConv``).
         tolerance: largest allowed ``max |ONNX Runtime - PyTorch| / max(1, max |PyTorch|)``.
         min_agreement: smallest allowed argmax agreement (fraction).
         cfg_options: config overrides.
@@ -110,6 +136,7 @@ def export_model(config, checkpoint, out, sample=None, opset: int = DEFAULT_OPSE
         spec = _parsing_spec(cfg, checkpoint, config, image)
     else:
         spec = _pose_spec(cfg, checkpoint, config, image, joints)
+    opset = choose_opset(spec['module'], opset, config)
     metadata = config_facts(cfg, track)
     metadata.update(lip_toolkit_format=FORMAT_VERSION, config=Path(str(config)).name, opset=opset,
                     **spec.pop('metadata'))
@@ -246,6 +273,8 @@ def _dynamic_axes(spec, dynamic_hw: bool) -> Dict[str, Dict[int, str]]:
 
 def _export(spec, path: str, opset: int, dynamic_hw: bool) -> None:
     import torch
+    if uses_deform_conv(spec['module']):
+        _register_deform_conv()
     with warnings.catch_warnings():
         # the legacy (TorchScript) exporter's deprecation notice and the tracer's notes on Python values
         warnings.simplefilter('ignore')
@@ -256,6 +285,27 @@ def _export(spec, path: str, opset: int, dynamic_hw: bool) -> None:
         except Exception as exc:  # an op the exporter cannot translate: one line, nothing written
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise LipToolkitError(f'torch.onnx could not export the network: {message}') from None
+
+
+def _register_deform_conv() -> None:
+    """Let the exporter write torchvision's ``deform_conv2d`` as ONNX's ``DeformConv`` (opset 19 and later)."""
+    import torch
+    import torchvision.ops  # noqa: F401  its first import calls torch ops, which must not happen inside a trace
+    from torch.onnx import symbolic_helper
+
+    # torchvision::deform_conv2d(input, weight, offset, mask, bias, stride_h, stride_w, pad_h, pad_w, dilation_h,
+    # dilation_w, groups, offset_groups, use_mask): tensors, then constant ints and a bool
+    symbolic = symbolic_helper.parse_args(*'vvvvv', *'iiiiiiii', 'b')(_deform_conv2d_symbolic)
+    torch.onnx.register_custom_op_symbolic('torchvision::deform_conv2d', symbolic, DEFORM_CONV_OPSET)
+
+
+def _deform_conv2d_symbolic(g, x, weight, offset, mask, bias, stride_h, stride_w, pad_h, pad_w, dilation_h,
+                            dilation_w, groups, offset_groups, use_mask):
+    """``torchvision::deform_conv2d`` -> ``DeformConv``: both read offsets as (y, x) per kernel tap and offset
+    group, and the mask (DCNv2's modulation) as one value per tap and offset group."""
+    inputs = [x, weight, offset, bias] + ([mask] if use_mask else [])
+    return g.op('DeformConv', *inputs, strides_i=[stride_h, stride_w], pads_i=[pad_h, pad_w, pad_h, pad_w],
+                dilations_i=[dilation_h, dilation_w], group_i=groups, offset_group_i=offset_groups)
 
 
 def _write_metadata(path: str, metadata: Dict) -> None:

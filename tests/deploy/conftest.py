@@ -19,6 +19,22 @@ def initial_weights(config, path, seed=0):
     return path
 
 
+def moving_offsets(checkpoint, seed=0):
+    """The checkpoint with random offset/mask convs: a fresh deformable layer's are zero (it samples the regular
+    grid), which would leave the offsets' layout unchecked by a parity check. The biases, uniform in (-1, 1), move
+    each kernel tap by up to a pixel whatever the (small, random-weight) activations; the weights vary that."""
+    import torch
+    state = torch.load(checkpoint, map_location='cpu')
+    generator = torch.Generator().manual_seed(seed)
+    for name, value in state['state_dict'].items():
+        if 'conv_offset.bias' in name:
+            value.copy_(torch.rand(value.shape, generator=generator) * 2 - 1)
+        elif 'conv_offset.weight' in name:
+            value.copy_(torch.randn(value.shape, generator=generator) / value[0].numel() ** 0.5)
+    torch.save(state, checkpoint)
+    return checkpoint
+
+
 def _exported(tmp_path_factory, config, name):
     pytest.importorskip('onnxruntime')
     pytest.importorskip('onnx')

@@ -8,13 +8,14 @@ import pytest
 
 from lip_toolkit.core.errors import LipToolkitError
 
-from .conftest import initial_weights
+from .conftest import initial_weights, moving_offsets
 
 pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
 LIP_CLASS_COUNT = 20
 # configs/_base_/parsing_ce2p_r101-d16.py and configs/_base_/pose_hrnet_w32.py: ImageNet statistics on RGB.
 IMAGENET_MEAN, IMAGENET_STD = [123.675, 116.28, 103.53], [58.395, 57.12, 57.375]
+DEFORMABLE_CONFIG = 'configs/demo/parsing_ce2p-aspoc_dcn-r50-tiny_30e_synthetic-96x96.py'
 
 
 def metadata_of(path):
@@ -112,26 +113,87 @@ def test_export_refuses_and_writes_nothing_when_runtime_disagrees(tiny_parsing, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ['model.onnx']  # no temporary file left
 
 
-def test_export_refuses_a_deformable_convolution_model_before_exporting(tmp_path, monkeypatch):
+DEFORMABLE_CASES = [  # in, out, kernel, stride, padding, dilation, groups, deform_groups, bias
+    dict(in_channels=4, out_channels=6, kernel_size=3, stride=1, padding=1, dilation=1, groups=1, deform_groups=1,
+         bias=False),
+    dict(in_channels=8, out_channels=4, kernel_size=3, stride=2, padding=1, dilation=1, groups=1, deform_groups=2,
+         bias=True),
+    dict(in_channels=6, out_channels=6, kernel_size=3, stride=2, padding=3, dilation=3, groups=3, deform_groups=3,
+         bias=True),
+    dict(in_channels=4, out_channels=2, kernel_size=(3, 1), stride=1, padding=(1, 0), dilation=1, groups=1,
+         deform_groups=1, bias=True),
+]
+
+
+@pytest.mark.parametrize('case', DEFORMABLE_CASES, ids=lambda c: f"s{c['stride']}d{c['dilation']}g{c['groups']}"
+                                                                f"dg{c['deform_groups']}k{c['kernel_size']}")
+def test_deformable_layer_runs_in_onnx_runtime_as_mmcvs_layer_computes(case, tmp_path):
+    """The exported DCNv2TV (ONNX's DeformConv, run by ONNX Runtime) against mmcv's ModulatedDeformConv2dPack, the
+    reference DCNv2, on the same weights, with offsets of a few pixels and at a size other than the traced one."""
+    pytest.importorskip('onnxruntime')
+    import onnxruntime as ort
+    import torch
+    mmcv_ops = pytest.importorskip('mmcv.ops')
+
+    from lip_toolkit.deploy.export import DEFORM_CONV_OPSET, _export
+    from lip_toolkit.parsing.models.deform_conv import ModulatedDeformConv2dTV
+    torch.manual_seed(0)
+    reference = mmcv_ops.ModulatedDeformConv2dPack(**case).eval()
+    with torch.no_grad():
+        for parameter in reference.parameters():
+            parameter.uniform_(-1.0, 1.0)  # offset/mask conv included: samples move by fractions of pixels
+    layer = ModulatedDeformConv2dTV(**case).eval()
+    layer.load_state_dict(reference.state_dict())
+    traced = torch.randn(1, case['in_channels'], 9, 11)
+    spec = dict(network=layer, module=layer, trace=(traced,), input_names=['image'], output_names=['logits'])
+    _export(spec, str(tmp_path / 'layer.onnx'), DEFORM_CONV_OPSET, dynamic_hw=True)
+    session = ort.InferenceSession(str(tmp_path / 'layer.onnx'), providers=['CPUExecutionProvider'])
+    for x in (torch.randn(2, case['in_channels'], 9, 11), torch.randn(1, case['in_channels'], 13, 7)):
+        with torch.no_grad():
+            expected = reference(x).numpy()
+            plain = torch.nn.functional.conv2d(x, reference.weight, reference.bias, reference.stride,
+                                               reference.padding, reference.dilation, reference.groups).numpy()
+        got = session.run(None, {'image': x.numpy()})[0]
+        assert np.abs(plain - expected).max() > 0.1  # the offsets matter
+        np.testing.assert_allclose(got, expected, atol=1e-4)
+
+
+def test_deformable_model_exports_at_opset_19_with_moving_offsets(tmp_path):
+    """The tiny DCN demo model exports (DeformConv from opset 19, the default for it), with non-zero offsets."""
+    pytest.importorskip('onnxruntime')
+    from lip_toolkit.deploy import export_model
+    checkpoint = moving_offsets(initial_weights(DEFORMABLE_CONFIG, tmp_path / 'dcn.pth'))
+    report = export_model(DEFORMABLE_CONFIG, checkpoint, tmp_path / 'dcn.onnx')
+    assert report['opset'] == 19 and metadata_of(tmp_path / 'dcn.onnx')['opset'] == 19
+    assert report['dynamic_hw'] and report['parity']['checked'] == '2 images at 96x96 and 1 at 72x72'
+    assert report['parity']['argmax_agreement'] >= 0.999
+
+
+def test_deformable_model_at_an_older_opset_is_refused_before_exporting(tmp_path, monkeypatch, capsys):
     pytest.importorskip('onnxruntime')
     from lip_toolkit.cli import main
     from lip_toolkit.deploy import export as export_module
-    config = 'configs/demo/parsing_ce2p-aspoc_dcn-r50-tiny_30e_synthetic-96x96.py'
-    checkpoint = initial_weights(config, tmp_path / 'dcn.pth')
+    checkpoint = initial_weights(DEFORMABLE_CONFIG, tmp_path / 'dcn.pth')
     monkeypatch.setattr(export_module, '_export', lambda *a: pytest.fail('the exporter must not run'))
-    assert main(['export', config, str(checkpoint), '--out', str(tmp_path / 'dcn.onnx')]) == 1
-    assert not (tmp_path / 'dcn.onnx').exists()
+    assert main(['export', DEFORMABLE_CONFIG, str(checkpoint), '--out', str(tmp_path / 'dcn.onnx'),
+                 '--opset', '17']) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and 'export it with --opset 19 or later' in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['dcn.pth']  # nothing written
 
 
-def test_refusal_is_one_line_naming_the_layer(tmp_path, capsys):
+def test_mmcvs_deformable_layer_is_refused_in_one_line_naming_it(tmp_path, capsys):
     from lip_toolkit.deploy.export import refuse_unexportable
+    from lip_toolkit.parsing.models.deform_conv import ModulatedDeformConv2dTV
     from mmcv.ops import ModulatedDeformConv2dPack
     import torch
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), ModulatedDeformConv2dPack(4, 4, 3, padding=1))
     with pytest.raises(LipToolkitError) as error:
         refuse_unexportable(model, 'dcn.py')
     assert 'deformable convolution' in error.value.one_line() and 'ModulatedDeformConv2dPack' in str(error.value)
+    assert "type='DCNv2TV'" in str(error.value)  # the way out
     refuse_unexportable(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1)), 'plain.py')  # plain layers pass
+    refuse_unexportable(torch.nn.Sequential(ModulatedDeformConv2dTV(4, 4, 3, padding=1)), 'dcn_tv.py')  # exported
 
 
 def test_export_output_name_and_folder_are_checked_first(tiny_parsing, tmp_path):

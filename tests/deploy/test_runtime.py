@@ -67,14 +67,34 @@ def test_pose_predict_gives_pytorchs_joints_with_flip(tiny_pose, real_lip_dir, t
         np.testing.assert_allclose(joints['onnxruntime'][name], points, atol=0.011)  # JSON keeps 2 decimals
 
 
-def test_evaluate_with_onnxruntime_scores_what_pytorch_scores(tiny_pose, tiny_parsing, synthetic_lip, tmp_path):
+def test_evaluate_with_onnxruntime_gives_pytorchs_joints_labels_and_scores(tiny_pose, tiny_parsing, synthetic_lip,
+                                                                         tmp_path):
+    from PIL import Image
+
     from lip_toolkit.evaluation import evaluate_model
-    for model in (tiny_pose, tiny_parsing):
-        scores = {backend: evaluate_model(model['config'], weights, data_root=synthetic_lip, device='cpu',
-                                          flip=True, backend=backend)
-                  for backend, weights in (('pytorch', model['checkpoint']), ('onnxruntime', model['onnx']))}
-        key = 'PCKh' if model is tiny_pose else 'mIoU'
-        assert scores['onnxruntime'][key] == pytest.approx(scores['pytorch'][key], abs=0.01), key
+    from lip_toolkit.pose.lip_csv import read_lip_pred_csv
+    runs = {}
+    for model, options in ((tiny_pose, {}), (tiny_parsing, dict(scales='0.75,1'))):
+        for backend, weights in (('pytorch', model['checkpoint']), ('onnxruntime', model['onnx'])):
+            out = tmp_path / f"{model['report']['track']}-{backend}"
+            out = out.with_suffix('.csv') if model is tiny_pose else out
+            scores = evaluate_model(model['config'], weights, data_root=synthetic_lip, device='cpu', flip=True,
+                                    out=out, backend=backend, **options)
+            runs[model['report']['track'], backend] = scores, out
+    (pose_torch, csv_torch), (pose_ort, csv_ort) = runs['pose', 'pytorch'], runs['pose', 'onnxruntime']
+    names, joints = read_lip_pred_csv(csv_torch)
+    assert len(names) == 24 and read_lip_pred_csv(csv_ort)[0] == names
+    # the CSV holds whole pixels: a sub-pixel difference may round the other way, never by more than one
+    differences = np.abs(read_lip_pred_csv(csv_ort)[1] - joints)
+    assert np.nanmax(differences) <= 1 and np.nanmean(differences == 0) >= 0.95
+    assert pose_ort['PCKh'] == pytest.approx(pose_torch['PCKh'], abs=0.01)
+    (parsing_torch, pngs_torch), (parsing_ort, pngs_ort) = runs['parsing', 'pytorch'], runs['parsing', 'onnxruntime']
+    labels = {backend: {p.name: np.asarray(Image.open(p)) for p in folder.rglob('*.png')}
+              for backend, folder in (('pytorch', pngs_torch), ('onnxruntime', pngs_ort))}
+    assert len(labels['pytorch']) == 24 and labels['pytorch'].keys() == labels['onnxruntime'].keys()
+    for name, expected in labels['pytorch'].items():
+        assert (labels['onnxruntime'][name] == expected).mean() >= 0.999, name
+    assert parsing_ort['mIoU'] == pytest.approx(parsing_torch['mIoU'], abs=0.01)
 
 
 def test_evaluate_command_takes_the_backend_option(tiny_pose, synthetic_lip, tmp_path, capsys):
@@ -133,6 +153,8 @@ class FixedSizeSession:
     ['export', 'configs/demo/pose_hrnet-tiny_lip-128x96.py', 'x.pth', '--out', 'x.onnx'],
     ['predict', 'configs/demo/pose_hrnet-tiny_lip-128x96.py', 'x.onnx', 'images', '--out', 'out', '--backend',
      'onnxruntime'],
+    ['evaluate', 'configs/demo/pose_hrnet-tiny_lip-128x96.py', 'x.onnx', '--backend', 'onnxruntime', '--data-root',
+     'data'],
 ])
 def test_missing_onnx_packages_say_how_to_install(argv, monkeypatch, tmp_path, capsys):
     monkeypatch.chdir(tmp_path)
