@@ -363,6 +363,11 @@ def _runner_class():
             screen_mmengine_logs(logger)  # before the Runner logs its environment, config and hook table
             return logger
 
+        def load_checkpoint(self, *args, **kwargs):
+            from .logs import prints_to_log
+            with prints_to_log(self.logger):  # mmengine print()s "Loads checkpoint by ..." (resume, load_from)
+                return super().load_checkpoint(*args, **kwargs)
+
         def wrap_model(self, model_wrapper_cfg, model):
             import torch
             from .sync_bn import convert_sync_bn_for_cpu, uses_sync_bn
