@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .core.errors import LipToolkitError
-from .core.io import atomic_write
+from .core.io import atomic_write, check_output, replacing_directory
 from .core.paths import CONFIGS_DIR
 from .core.logs import is_verbose
 from .core.progress import info
@@ -178,14 +178,19 @@ class _Steps:
         info(f'[{self.done}/{self.total} {now - self.start:6.1f}s] {message}')
 
 
-def run_demo(out_dir, plan: Optional[DemoPlan] = None, device: Optional[str] = 'cpu') -> Dict:
+def run_demo(out_dir, plan: Optional[DemoPlan] = None, device: Optional[str] = 'cpu',
+             overwrite: bool = False) -> Dict:
     """Run the demo into ``out_dir`` and return its summary (also written as ``summary.json``).
+
+    An ``out_dir`` that holds anything is refused unless ``overwrite`` (:func:`lip_toolkit.core.io.check_output`),
+    before anything is made; with it the old contents are replaced once the run succeeds (kept if it fails).
 
     Layout of ``out_dir``: ``data/`` (synthetic LIP), ``work_dirs/<member>/`` (logs, checkpoints),
     ``predictions/`` (val and test predictions of the ensembles), ``submissions/`` (``pose_submission.csv``,
     ``parsing_submission.zip``), ``pictures/`` (learning curves, val pictures, ``photos/``), ``report.md``,
     ``summary.json``.
     """
+    check_output(out_dir, overwrite)
     import torch
     plan = plan or DemoPlan()
     threads = torch.get_num_threads()
@@ -194,7 +199,8 @@ def run_demo(out_dir, plan: Optional[DemoPlan] = None, device: Optional[str] = '
     # the cores are used by training members in parallel processes instead.
     torch.set_num_threads(1)
     try:
-        return _run_demo(out_dir, plan, device)
+        with replacing_directory(out_dir):
+            return _run_demo(out_dir, plan, device)
     finally:
         torch.set_num_threads(threads)
 
@@ -450,7 +456,7 @@ def _report(summary: Dict, out: Path, curves: Path, pictures: Sequence[Path], ph
              f'tiny models were trained from scratch on the CPU ({summary["workers"]} at a time), scored on the '
              f'{plan["val"]} val images, combined into ensembles, and used to write both challenge files. '
              f'{summary["seconds"]:.0f} s in all ({summary["cpu_seconds"]:.0f} CPU s). '
-             'Rerun: `lip-toolkit demo --out DIR`.', '',
+             'Rerun: `lip-toolkit demo --out DIR --overwrite`.', '',
              '## Scores on val (higher is better)', '']
     for track in ('pose', 'parsing'):
         part = summary[track]
