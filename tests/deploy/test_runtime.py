@@ -2,12 +2,16 @@
 evaluate, with the same test-time geometry, flip and scales; wrong files and missing packages get one line."""
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lip_toolkit.cli import main
 from lip_toolkit.core.errors import LipToolkitError
+from lip_toolkit.core.paths import REPO_ROOT
+
+from .conftest import PARSING_CONFIG, POSE_CONFIG, initial_weights, moving_offsets
 
 pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
@@ -95,6 +99,57 @@ def test_evaluate_with_onnxruntime_gives_pytorchs_joints_labels_and_scores(tiny_
     for name, expected in labels['pytorch'].items():
         assert (labels['onnxruntime'][name] == expected).mean() >= 0.999, name
     assert parsing_ort['mIoU'] == pytest.approx(parsing_torch['mIoU'], abs=0.01)
+
+
+def other_demo_configs():
+    """The demo configs the fixtures do not cover; the pose ones by default (MSPN's last-stage output, PoseFix's two
+    inputs: other network calls), the parsing ones (other backbones of the fixture's CE2P, HRNetV2) slow."""
+    configs = sorted(str(path.relative_to(REPO_ROOT)) for path in (REPO_ROOT / 'configs' / 'demo').glob('*.py'))
+    return [pytest.param(config, id=Path(config).stem, marks=[] if 'pose_' in config else [pytest.mark.slow])
+            for config in configs if config not in (PARSING_CONFIG, POSE_CONFIG)]
+
+
+@pytest.mark.parametrize('config', other_demo_configs())
+def test_every_other_demo_model_round_trips_through_onnxruntime(config, real_lip_dir, synthetic_lip, tmp_path):
+    """Exported, then predicted (PoseFix: refining LIP val's joints through evaluate --input) by both backends:
+    the same joints and labels."""
+    from PIL import Image
+
+    from lip_toolkit.core.runner import config_track, load_config
+    from lip_toolkit.deploy import export_model
+    from lip_toolkit.evaluation import evaluate_model
+    from lip_toolkit.pose.lip_csv import read_lip_pred_csv
+    from lip_toolkit.predict import predict
+    checkpoint = initial_weights(config, tmp_path / 'model.pth')
+    if '_dcn-' in config:
+        moving_offsets(checkpoint)
+    export_model(config, checkpoint, tmp_path / 'model.onnx')
+    weights = dict(pytorch=checkpoint, onnxruntime=tmp_path / 'model.onnx')
+    if 'posefix' in config:
+        coarse = synthetic_lip / 'TrainVal_pose_annotations' / 'lip_val_set.csv'
+        for backend in weights:
+            evaluate_model(config, weights[backend], data_root=synthetic_lip, device='cpu', input_csv=coarse,
+                           out=tmp_path / f'{backend}.csv', backend=backend)
+        names, joints = read_lip_pred_csv(tmp_path / 'pytorch.csv')
+        assert len(names) == 24 and read_lip_pred_csv(tmp_path / 'onnxruntime.csv')[0] == names
+        # whole pixels: a sub-pixel difference may round the other way, never by more than one
+        assert np.nanmax(np.abs(read_lip_pred_csv(tmp_path / 'onnxruntime.csv')[1] - joints)) <= 1
+        return
+    images = real_images(real_lip_dir, tmp_path, 2)
+    for backend in weights:
+        predict([images], tmp_path / backend, config=config, checkpoint=weights[backend], device='cpu', flip=True,
+                overlays=False, backend=backend)
+    if config_track(load_config(config), config) == 'pose':
+        joints = {backend: [[(j['x'], j['y']) for j in json.loads(p.read_text())['joints']]
+                            for p in sorted((tmp_path / backend / 'keypoints').iterdir())] for backend in weights}
+        assert len(joints['pytorch']) == 2
+        np.testing.assert_allclose(joints['onnxruntime'], joints['pytorch'], atol=0.011)  # JSON keeps 2 decimals
+    else:
+        labels = {backend: [np.asarray(Image.open(p)) for p in sorted((tmp_path / backend / 'parsing').iterdir())]
+                  for backend in weights}
+        assert len(labels['pytorch']) == 2
+        for expected, got in zip(labels['pytorch'], labels['onnxruntime']):
+            assert (got == expected).mean() >= 0.999
 
 
 def test_evaluate_command_takes_the_backend_option(tiny_pose, synthetic_lip, tmp_path, capsys):
