@@ -35,19 +35,46 @@ def moving_offsets(checkpoint, seed=0):
     return checkpoint
 
 
+def varied_labels(checkpoint, seed=0):
+    """The checkpoint with random class layers (``conv_seg``, CE2P's ``decoder_seg``: weights of std 1, zero
+    biases): a fresh head's small weights leave its biases to decide, one class on every pixel (class 2 on the real
+    LIP images), which would make comparing two backends' labels vacuous."""
+    import torch
+    state = torch.load(checkpoint, map_location='cpu')
+    generator = torch.Generator().manual_seed(seed)
+    for name, value in state['state_dict'].items():
+        if name.endswith(('conv_seg.weight', 'decoder_seg.weight')):
+            value.copy_(torch.randn(value.shape, generator=generator))
+        elif name.endswith(('conv_seg.bias', 'decoder_seg.bias')):
+            value.zero_()
+    torch.save(state, checkpoint)
+    return checkpoint
+
+
+def several_classes(labels, at_least=3, share=0.01):
+    """At least ``at_least`` classes each on ``share`` of the pixels of these label maps: a comparison means
+    something."""
+    import numpy as np
+    counts = np.bincount(np.concatenate([np.ravel(label) for label in labels]), minlength=20)
+    return int((counts >= share * counts.sum()).sum()) >= at_least
+
+
 def _exported(tmp_path_factory, config, name):
     pytest.importorskip('onnxruntime')
     pytest.importorskip('onnx')
     from lip_toolkit.deploy import export_model
     folder = tmp_path_factory.mktemp(name)
     checkpoint = initial_weights(config, folder / f'{name}.pth')
+    if name == 'parsing':
+        varied_labels(checkpoint)
     report = export_model(config, checkpoint, folder / f'{name}.onnx')
     return dict(config=config, checkpoint=checkpoint, onnx=folder / f'{name}.onnx', report=report)
 
 
 @pytest.fixture(scope='session')
 def tiny_parsing(tmp_path_factory):
-    """CE2P-OCNet tiny: config, checkpoint, exported .onnx and the export's report."""
+    """CE2P-OCNet tiny (labels that vary over the image): config, checkpoint, exported .onnx and the export's
+    report."""
     return _exported(tmp_path_factory, PARSING_CONFIG, 'parsing')
 
 

@@ -10,7 +10,6 @@ to the same ``cfg.model`` and test pipeline (compared here, not assumed) and to 
 metadata check.
 """
 import json
-from pathlib import Path
 
 import pytest
 

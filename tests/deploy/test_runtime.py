@@ -11,7 +11,7 @@ from lip_toolkit.cli import main
 from lip_toolkit.core.errors import LipToolkitError
 from lip_toolkit.core.paths import REPO_ROOT
 
-from .conftest import PARSING_CONFIG, POSE_CONFIG, initial_weights, moving_offsets
+from .conftest import PARSING_CONFIG, POSE_CONFIG, initial_weights, moving_offsets, several_classes, varied_labels
 
 pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
@@ -38,6 +38,7 @@ def test_parsing_predict_gives_pytorchs_labels_with_flip_and_scales(tiny_parsing
                 flip=True, scales=(0.75, 1.0), overlays=False, backend=backend)
         outputs[backend] = {p.name: np.asarray(Image.open(p)) for p in (tmp_path / backend / 'parsing').iterdir()}
     assert sorted(outputs['pytorch']) == sorted(outputs['onnxruntime']) and len(outputs['pytorch']) == 4
+    assert several_classes(outputs['pytorch'].values())
     for name, labels in outputs['pytorch'].items():
         agreement = (labels == outputs['onnxruntime'][name]).mean()
         assert agreement >= 0.999, (name, agreement)
@@ -96,6 +97,7 @@ def test_evaluate_with_onnxruntime_gives_pytorchs_joints_labels_and_scores(tiny_
     labels = {backend: {p.name: np.asarray(Image.open(p)) for p in folder.rglob('*.png')}
               for backend, folder in (('pytorch', pngs_torch), ('onnxruntime', pngs_ort))}
     assert len(labels['pytorch']) == 24 and labels['pytorch'].keys() == labels['onnxruntime'].keys()
+    assert several_classes(labels['pytorch'].values())
     for name, expected in labels['pytorch'].items():
         assert (labels['onnxruntime'][name] == expected).mean() >= 0.999, name
     assert parsing_ort['mIoU'] == pytest.approx(parsing_torch['mIoU'], abs=0.01)
@@ -123,6 +125,8 @@ def test_every_other_demo_model_round_trips_through_onnxruntime(config, real_lip
     checkpoint = initial_weights(config, tmp_path / 'model.pth')
     if '_dcn-' in config:
         moving_offsets(checkpoint)
+    if 'parsing_' in config:
+        varied_labels(checkpoint)
     export_model(config, checkpoint, tmp_path / 'model.onnx')
     weights = dict(pytorch=checkpoint, onnxruntime=tmp_path / 'model.onnx')
     if 'posefix' in config:
@@ -150,6 +154,14 @@ def test_every_other_demo_model_round_trips_through_onnxruntime(config, real_lip
         assert len(labels['pytorch']) == 2
         for expected, got in zip(labels['pytorch'], labels['onnxruntime']):
             assert (got == expected).mean() >= 0.999
+        # and the logits: some random backbones give one class nearly everywhere, whatever the class layer
+        from lip_toolkit.core.image_io import read_image_bgr
+        from lip_toolkit.parsing.inference import ParsingLogitPredictor
+        pictures = [read_image_bgr(p) for p in sorted(images.iterdir())]
+        logits = [ParsingLogitPredictor.from_config(config, weights[backend], device='cpu', flip=True,
+                                                    backend=backend)(pictures) for backend in weights]
+        for expected, got in zip(*logits):
+            np.testing.assert_allclose(got, expected, atol=1e-4 * max(1.0, np.abs(expected).max()))
 
 
 def test_evaluate_command_takes_the_backend_option(tiny_pose, synthetic_lip, tmp_path, capsys):
