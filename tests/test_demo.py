@@ -188,3 +188,18 @@ def test_demo_ensemble_files_name_the_demo_checkpoints():
         if refiner is not None:
             assert (resolve_config(spec.refiner.config).resolve(), spec.refiner.checkpoint) == (
                 (CONFIGS_DIR / refiner.config).resolve(), str(refiner.checkpoint(work_dirs)))
+
+
+def test_demo_members_train_on_their_configs_schedule():
+    """Each demo config's own max_epochs is the demo's (`train CONFIG` alone trains the demo's member); PoseFix runs
+    no val passes (its curve is the loss alone), the others validate for their curves."""
+    from lip_toolkit.core.paths import CONFIGS_DIR
+    from lip_toolkit.core.runner import load_config
+    plan = DemoPlan()
+    for member in plan.members():
+        assert load_config(CONFIGS_DIR / member.config).train_cfg.max_epochs == member.epochs, member.config
+    options = plan.posefix().cfg_options(plan.validations)
+    assert options['val_cfg'] is None and 'train_cfg.val_interval' not in options
+    for member in plan.pose_members() + plan.parsing_members():
+        options = member.cfg_options(plan.validations)
+        assert options['train_cfg.val_interval'] == member.epochs // plan.validations and 'val_cfg' not in options

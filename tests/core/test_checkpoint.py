@@ -770,16 +770,20 @@ def test_host_train_script_writes_checkpoints_plain_torch_load_reads(track, synt
     assert torch.serialization.get_unsafe_globals_in_checkpoint(str(tmp_path / 'work' / 'epoch_1.pth')) == []
 
 
-def test_toolkit_runner_keeps_the_configs_hook_once_and_warns_without_it(synthetic_lip, tmp_path):
-    """The toolkit's runner adds no second SafeCheckpointHook to a config that declares one (all shipped configs),
-    and names the missing declaration in a config that lacks it instead of patching the run."""
-    from lip_toolkit.core.runner import build_runner, load_config, merge_train_args
+def test_toolkit_runner_keeps_the_configs_hook_once_and_warns_without_it(tmp_path):
+    """The toolkit's runner adds no second SafeCheckpointHook to a config that declares one (every shipped config
+    does: tests/test_configs.py), and names the missing declaration in a config that lacks it instead of patching
+    the run."""
+    from mmengine.config import Config
+    from mmengine.registry import MODELS
+
+    from lip_toolkit.core.runner import build_runner
+    MODELS.register_module('CheckpointTestTinyModel', module=TinyModel, force=True)
     counts, warned = {}, {}
     for declared in (True, False):
-        cfg = load_config(DEMO_CONFIGS['pose'])
-        merge_train_args(cfg, DEMO_CONFIGS['pose'], work_dir=tmp_path / str(declared), data_root=synthetic_lip)
-        if not declared:
-            cfg.default_hooks.pop('safe_checkpoint')
+        cfg = Config(dict(model=dict(type='CheckpointTestTinyModel'), work_dir=str(tmp_path / str(declared)),
+                          experiment_name=f'hooks_{uuid.uuid4().hex}', default_scope='mmengine', log_level='WARNING',
+                          default_hooks=dict(safe_checkpoint=dict(type='SafeCheckpointHook')) if declared else {}))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always')
             runner = build_runner(cfg)
