@@ -11,8 +11,9 @@ DEMO_PHOTOS ?= $(wildcard ../shared/real/images)
 install:
 	@scripts/install.sh
 
+# --overwrite: `make demo` again replaces its own earlier demo_out (once the new run has succeeded).
 demo: install
-	$(BIN)/lip-toolkit demo --out $(DEMO_OUT) $(if $(DEMO_PHOTOS),--photos $(DEMO_PHOTOS))
+	$(BIN)/lip-toolkit demo --out $(DEMO_OUT) --overwrite $(if $(DEMO_PHOTOS),--photos $(DEMO_PHOTOS))
 
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests

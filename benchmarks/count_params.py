@@ -29,8 +29,10 @@ POSE_ROWS = [
     ('configs/pose/posefix/posefix_res152_8xb16-140e_lip-coco-384x288.py', 68.6,
      'SimpleBaseline R-152 (HRNet paper, Table 1) + 0.05M conv1'),
     ('configs/demo/pose_hrnet-tiny_lip-128x96.py', None, 'tiny demo model'),
+    ('configs/demo/pose_hrnet-tiny_1xb8-23e_lip-128x96.py', None, 'tiny demo model (the demo\'s schedule)'),
     ('configs/demo/pose_mspn-tiny_lip-128x96.py', None, 'tiny demo model'),
     ('configs/demo/pose_posefix-tiny_lip-128x96.py', None, 'tiny demo model'),
+    ('configs/demo/pose_posefix-tiny_1xb16-15e_lip-128x96.py', None, 'tiny demo model (the demo\'s schedule)'),
 ]
 
 # Parsing references: the HRNet-Seg README gives 65.8M for its LIP HRNetV2-W48. No CE2P total is published, so
@@ -49,6 +51,8 @@ PARSING_ROWS = [
      'R-101 42.52M + DCNv2 offsets 1.93M + head 16.20M'),
     ('configs/parsing/hrnet/fcn_hrnetv2-w48_4xb10-150e_lip-480x480.py', 65.8, 'HRNet-Seg README (LIP, W48)'),
     ('configs/demo/parsing_ce2p-aspoc_r18-tiny_30e_synthetic-96x96.py', None, 'tiny demo model'),
+    ('configs/demo/parsing_ce2p-aspoc_r18-d16-tiny_1xb4-20e_synthetic-128x96.py', None,
+     'tiny demo model (the demo\'s: stride 16, 128x96, wider decoder)'),
     ('configs/demo/parsing_ce2p-aspoc_seresnet50-tiny_30e_synthetic-96x96.py', None, 'tiny demo model'),
     ('configs/demo/parsing_ce2p-aspoc_scnet50-tiny_30e_synthetic-96x96.py', None, 'tiny demo model'),
     ('configs/demo/parsing_ce2p-aspoc_dcn-r50-tiny_30e_synthetic-96x96.py', None, 'tiny demo model'),

@@ -39,3 +39,20 @@ def real_lip_dir():
         if (candidate / 'lip_val_set.csv').is_file():
             return candidate.resolve()
     pytest.skip('real LIP material (../shared/real) not present')
+
+
+@pytest.fixture
+def parsing_loss_batch():
+    """Two 64x64 images with random LIP labels (20 classes) and edge maps, as an MMSeg model's loss mode takes
+    them (the parsing DCN tests train on it): ``(images, data_samples)``, the same on every call."""
+    import torch
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    generator = torch.Generator().manual_seed(0)
+    samples = []
+    for _ in range(2):
+        sample = SegDataSample(gt_sem_seg=PixelData(data=torch.randint(0, 20, (1, 64, 64), generator=generator)),
+                               gt_edge_map=PixelData(data=torch.randint(0, 2, (1, 64, 64), generator=generator)))
+        sample.set_metainfo(dict(img_shape=(64, 64), ori_shape=(64, 64), pad_shape=(64, 64)))
+        samples.append(sample)
+    return torch.randn(2, 3, 64, 64, generator=generator), samples

@@ -38,6 +38,8 @@ def test_config_is_complete_and_registered(path: Path):
     scope = cfg.get('default_scope')
     assert scope in PLUGINS, f'{path}: default_scope {scope!r}'
     assert PLUGINS[scope] in cfg.custom_imports['imports']
+    # checkpoints as plain data whichever tool trains it (MMPose's / MMSeg's tools/train.py too): docs/checkpoints.md
+    assert cfg.default_hooks.get('safe_checkpoint') == dict(type='SafeCheckpointHook'), f'{path}: default_hooks'
     import importlib
     importlib.import_module(PLUGINS[scope])
     registry = _registries(scope)

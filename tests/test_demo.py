@@ -1,6 +1,7 @@
 """The demo, the toolkit's main job, end to end (quick plan): every artefact it promises is there and valid; its
 no-model reference rows against values worked by hand."""
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -69,6 +70,51 @@ def test_demo_folder_that_cannot_exist_is_a_one_line_error(tmp_path, capsys):
     assert main(['demo', '--quick', '--out', str(blocker / 'sub')]) == 1
     err = capsys.readouterr().err
     assert err.startswith('error: ') and 'cannot create the demo folder' in err and err.count('\n') == 1
+
+
+def test_demo_into_a_non_empty_folder_needs_overwrite(tmp_path, capsys, monkeypatch):
+    """The toolkit's one rule for existing outputs (docs/conventions.md): refused in one line naming --overwrite
+    before anything is made; with --overwrite the old contents go once the new run succeeds, and stay if it fails."""
+    import lip_toolkit.demo as demo
+    from lip_toolkit.cli import main
+    runs = []
+
+    def fake_run(out_dir, plan, device):  # stands for the minutes of training; writes what a run writes
+        runs.append(out_dir)
+        (out_dir / 'report.md').parent.mkdir(parents=True, exist_ok=True)
+        (out_dir / 'report.md').write_text(f'run {len(runs)}')
+        if len(runs) == 2:
+            raise RuntimeError('interrupted')
+        return {'pose': {'rows': [], 'metric': 'PCKh', 'checks': {'members_beat_reference': True,
+                                                                    'ensembles_not_worse_than_best_member': {}}},
+                'parsing': {'rows': [], 'metric': 'mIoU', 'checks': {'members_beat_reference': True,
+                                                                      'ensembles_not_worse_than_best_member': {}}},
+                'report': str(out_dir / 'report.md'), 'seconds': 0.0}
+
+    monkeypatch.setattr(demo, '_run_demo', lambda out_dir, plan, device: fake_run(Path(out_dir), plan, device))
+    out = tmp_path / 'demo_out'
+    out.mkdir()
+    (out / 'old.txt').write_text('earlier run')
+    assert main(['demo', '--quick', '--out', str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err == f'error: {out}: output folder is not empty (add --overwrite to replace it)\n'
+    assert runs == [] and sorted(p.name for p in out.iterdir()) == ['old.txt']
+    assert main(['demo', '--quick', '--out', str(out), '--overwrite']) == 0
+    assert sorted(p.name for p in out.iterdir()) == ['report.md']
+    with pytest.raises(RuntimeError):  # a failed run leaves the previous output as it was
+        demo.run_demo(out, plan=DemoPlan.quick(), overwrite=True)
+    assert (out / 'report.md').read_text() == 'run 1' and [p.name for p in tmp_path.iterdir()] == ['demo_out']
+    capsys.readouterr()
+    assert main(['demo', '--quick', '--out', str(tmp_path / 'empty')]) == 0  # new or empty: no flag needed
+
+
+def test_make_demo_runs_twice():
+    """`make demo` replaces its own earlier output (README): the Makefile passes --overwrite."""
+    import subprocess
+    root = Path(__file__).resolve().parents[1]
+    recipe = subprocess.run(['make', '-n', '-C', str(root), 'demo'], capture_output=True, text=True, check=True).stdout
+    (line,) = [line for line in recipe.splitlines() if 'lip-toolkit demo' in line]
+    assert ' --overwrite' in line and '--out demo_out' in line
 
 
 # ------------------------------------------------------------------------------- no-model reference rows
@@ -142,3 +188,18 @@ def test_demo_ensemble_files_name_the_demo_checkpoints():
         if refiner is not None:
             assert (resolve_config(spec.refiner.config).resolve(), spec.refiner.checkpoint) == (
                 (CONFIGS_DIR / refiner.config).resolve(), str(refiner.checkpoint(work_dirs)))
+
+
+def test_demo_members_train_on_their_configs_schedule():
+    """Each demo config's own max_epochs is the demo's (`train CONFIG` alone trains the demo's member); PoseFix runs
+    no val passes (its curve is the loss alone), the others validate for their curves."""
+    from lip_toolkit.core.paths import CONFIGS_DIR
+    from lip_toolkit.core.runner import load_config
+    plan = DemoPlan()
+    for member in plan.members():
+        assert load_config(CONFIGS_DIR / member.config).train_cfg.max_epochs == member.epochs, member.config
+    options = plan.posefix().cfg_options(plan.validations)
+    assert options['val_cfg'] is None and 'train_cfg.val_interval' not in options
+    for member in plan.pose_members() + plan.parsing_members():
+        options = member.cfg_options(plan.validations)
+        assert options['train_cfg.val_interval'] == member.epochs // plan.validations and 'val_cfg' not in options

@@ -114,7 +114,8 @@ def trapped_mmcv_extension(monkeypatch):
     return called
 
 
-def test_deformable_model_trains_and_predicts_without_mmcv_compiled_ops(trapped_mmcv_extension, one_thread):
+def test_deformable_model_trains_and_predicts_without_mmcv_compiled_ops(trapped_mmcv_extension, parsing_loss_batch,
+                                                                       one_thread):
     import mmcv.ops
     cfg = Config.fromfile(str(TINY_DCN))
     model = _build_model(cfg, meta=False)
@@ -123,16 +124,7 @@ def test_deformable_model_trains_and_predicts_without_mmcv_compiled_ops(trapped_
         mmcv.ops.ModulatedDeformConv2dPack(4, 4, 3, padding=1)(torch.randn(1, 4, 8, 8))
     del trapped_mmcv_extension[:]
 
-    from mmseg.structures import SegDataSample
-    from mmengine.structures import PixelData
-    torch.manual_seed(0)
-    images = torch.randn(2, 3, 64, 64)
-    samples = []
-    for _ in range(2):
-        sample = SegDataSample(gt_sem_seg=PixelData(data=torch.randint(0, 20, (1, 64, 64))),
-                               gt_edge_map=PixelData(data=torch.randint(0, 2, (1, 64, 64))))
-        sample.set_metainfo(dict(img_shape=(64, 64), ori_shape=(64, 64), pad_shape=(64, 64)))
-        samples.append(sample)
+    images, samples = parsing_loss_batch
     model.train()
     losses = model(images, samples, mode='loss')
     model.parse_losses(losses)[0].backward()  # the host's reduction, as training applies it

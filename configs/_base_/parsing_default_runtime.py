@@ -19,4 +19,7 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=10, max_keep_ckpts=3,
                     save_best='mIoU', rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+    visualization=dict(type='SegVisualizationHook'),
+    # checkpoints as plain data, so that a plain torch.load(weights_only=True) reads them, also when MMSeg's own
+    # tools/train.py wrote them (docs/checkpoints.md)
+    safe_checkpoint=dict(type='SafeCheckpointHook'))

@@ -5,9 +5,12 @@ _base_ = ['mmpose::_base_/default_runtime.py', 'datasets/lip_pose_coco_aic.py']
 custom_imports = dict(imports=['lip_toolkit.pose.plugins'], allow_failed_imports=False)
 default_scope = 'mmpose'
 
-# Keep the best checkpoint by LIP PCKh@0.5 (the "Avg." of LIP papers).
+# Keep the best checkpoint by LIP PCKh@0.5 (the "Avg." of LIP papers). Checkpoints are saved as plain data
+# (SafeCheckpointHook, docs/checkpoints.md), so that a plain torch.load(weights_only=True) reads them, also when
+# MMPose's own tools/train.py wrote them.
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=10, save_best='LIP/PCKh', rule='greater',
-                                     max_keep_ckpts=3))
+                                     max_keep_ckpts=3),
+                     safe_checkpoint=dict(type='SafeCheckpointHook'))
 
 # GPU speed settings (docs/gpu.md; inert on a CPU; `lip-toolkit train --no-gpu-speed` turns them off): mixed
 # precision (bfloat16 on Ampere and later, float16 with loss scaling before), cuDNN autotuning, pinned memory.

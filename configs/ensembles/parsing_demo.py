@@ -7,8 +7,8 @@ average = 'logits'
 flip = True
 scales = (1.0, )
 members = [
-    dict(config='demo/parsing_ce2p-aspoc_r18-tiny_30e_synthetic-96x96.py',
-         checkpoint='demo_out/work_dirs/ce2p-ocnet-tiny-seed1/epoch_16.pth', name='ce2p-ocnet-tiny-seed1'),
-    dict(config='demo/parsing_ce2p-aspoc_r18-tiny_30e_synthetic-96x96.py',
-         checkpoint='demo_out/work_dirs/ce2p-ocnet-tiny-seed2/epoch_16.pth', name='ce2p-ocnet-tiny-seed2'),
+    dict(config='demo/parsing_ce2p-aspoc_r18-d16-tiny_1xb4-20e_synthetic-128x96.py',
+         checkpoint='demo_out/work_dirs/ce2p-ocnet-tiny-seed1/epoch_20.pth', name='ce2p-ocnet-tiny-seed1'),
+    dict(config='demo/parsing_ce2p-aspoc_r18-d16-tiny_1xb4-20e_synthetic-128x96.py',
+         checkpoint='demo_out/work_dirs/ce2p-ocnet-tiny-seed2/epoch_20.pth', name='ce2p-ocnet-tiny-seed2'),
 ]

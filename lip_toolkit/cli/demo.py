@@ -1,6 +1,8 @@
 """``lip-toolkit demo``: the whole toolkit on built-in synthetic data, on a CPU, in a few minutes."""
 import click
 
+from ._common import overwrite_option
+
 
 @click.command()
 @click.option('--out', 'out_dir', type=click.Path(file_okay=False), default='demo_out', show_default=True,
@@ -13,7 +15,8 @@ import click
 @click.option('--workers', type=click.IntRange(min=1), default=None,
               help='Models trained at once, one process each (default: one per CPU core, at most 2).')
 @click.option('--device', default='cpu', show_default=True, help='cpu or cuda.')
-def cli(out_dir, photos, quick, seed, workers, device):
+@overwrite_option
+def cli(out_dir, photos, quick, seed, workers, device, overwrite):
     """Synthesise LIP, train tiny pose and parsing members, ensemble, refine, submit, report.
 
     \b
@@ -24,13 +27,13 @@ def cli(out_dir, photos, quick, seed, workers, device):
     \b
     Examples:
       lip-toolkit demo --out demo_out
-      lip-toolkit demo --out demo_out --photos my_photos/
+      lip-toolkit demo --out demo_out --overwrite --photos my_photos/
       lip-toolkit demo --quick --out /tmp/demo_check
     """
     from ..demo import DemoPlan, run_demo
     plan = DemoPlan.quick() if quick else DemoPlan()
     plan.seed, plan.workers, plan.photos = seed, workers, photos
-    summary = run_demo(out_dir, plan=plan, device=device)
+    summary = run_demo(out_dir, plan=plan, device=device, overwrite=overwrite)
     for track in ('pose', 'parsing'):
         part = summary[track]
         click.echo(f'{track} ({part["metric"]} on val):')

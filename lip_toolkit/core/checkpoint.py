@@ -22,7 +22,8 @@ Public API:
     safe_load(path, map_location='cpu') -> dict
     load_checkpoint(model, path, map_location='cpu', strict=True, revise_keys=...) -> dict
     install_mmengine_checkpoint_loader()   # mmengine's Runner.resume / load_from / init_cfg use safe_load
-    make_runner_checkpoints_safe(runner)   # adds SafeCheckpointHook (checkpoints saved as plain data)
+    SafeCheckpointHook                     # checkpoints saved as plain data; the runtime bases declare it as
+                                           # default_hooks.safe_checkpoint, so host tools' runs use it too
 """
 import contextlib
 import os
@@ -499,6 +500,8 @@ class SafeCheckpointHook(Hook):
     It also warns, naming the entry, when anything else in the checkpoint would be refused at load time, so that
     a run learns at its first save, not at resume, that its checkpoints cannot be resumed safely.
     Lowest priority: it runs after every other hook has added what it adds to the checkpoint.
+    The runtime bases (``configs/_base_/pose_runtime.py``, ``parsing_default_runtime.py``) declare it as
+    ``default_hooks.safe_checkpoint``, so every run of a shipped config uses it, ``tools/train.py``'s included.
     """
 
     priority = 'LOWEST'
@@ -510,11 +513,3 @@ class SafeCheckpointHook(Hook):
             runner.logger.warning(
                 f'this checkpoint holds types the safe loader refuses, so it cannot be resumed: '
                 f'{_sample(problems, 5)} ({_DOCS_HINT})')
-
-
-def make_runner_checkpoints_safe(runner):
-    """Apply both sides to a built Runner: safe loading (global handler) and :class:`SafeCheckpointHook`."""
-    install_mmengine_checkpoint_loader()
-    if not any(isinstance(hook, SafeCheckpointHook) for hook in runner.hooks):
-        runner.register_hook(SafeCheckpointHook())
-    return runner

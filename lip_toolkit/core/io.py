@@ -100,6 +100,32 @@ def atomic_directory(path: PathLike) -> Iterator[Path]:
         raise
 
 
+@contextlib.contextmanager
+def replacing_directory(path: PathLike) -> Iterator[Path]:
+    """Write ``path`` in place while its old contents wait aside: deleted on success, put back on failure.
+
+    For a folder whose files name their own paths (the demo's configs, work dirs and report point into it), so
+    it cannot be built under another name like :func:`atomic_directory`; old and new files still never mix.
+    """
+    path = Path(path)
+    old = None
+    if path.is_dir() and any(path.iterdir()):
+        old = path.with_name(f'.{path.name}.old-{os.getpid()}')
+        try:
+            os.replace(path, old)
+        except OSError as exc:
+            raise LipToolkitError(f'cannot move the old output aside: {exc.strerror or exc}', path) from None
+    try:
+        yield path
+    except BaseException:
+        if old is not None:
+            shutil.rmtree(path, ignore_errors=True)
+            os.replace(old, path)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)

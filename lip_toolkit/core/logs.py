@@ -8,9 +8,12 @@ the hook table, mmengine's other notices and the host libraries' Python warnings
 hides the progress lines.
 
 Nothing in the host libraries is edited: a filter is attached to mmengine's screen handlers
-(:func:`screen_mmengine_logs`), and :func:`route_warnings` installs a ``warnings.showwarning`` that writes host
-warnings to the current run's log file.
+(:func:`screen_mmengine_logs`), :func:`route_warnings` installs a ``warnings.showwarning`` that writes host
+warnings to the current run's log file, and :func:`prints_to_log` sends what host code ``print()``s during a
+checkpoint load to the run's logger.
 """
+import contextlib
+import io
 import logging
 import os
 import sys
@@ -61,6 +64,42 @@ def screen_mmengine_logs(logger=None) -> None:
         for handler in each.handlers:
             if not isinstance(handler, logging.FileHandler) and _SCREEN_FILTER not in handler.filters:
                 handler.addFilter(_SCREEN_FILTER)
+
+
+class _PrintsToLogger(io.TextIOBase):
+    """A ``sys.stdout`` stand-in that hands each printed line to a logger at INFO."""
+
+    def __init__(self, logger):
+        self.logger, self.pending = logger, ''
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        *lines, self.pending = self.pending.split('\n')
+        for line in lines:
+            if line.strip():
+                self.logger.info(line)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.pending.strip():
+            self.logger.info(self.pending)
+        self.pending = ''
+
+
+@contextlib.contextmanager
+def prints_to_log(logger):
+    """Lines host code ``print()``s inside the block go to ``logger`` (the run's log file; the screen only with
+    --verbose) instead of stdout: mmengine's ``Runner.load_checkpoint`` prints ``Loads checkpoint by ... backend``
+    (its loader is called with ``logger=None``, which means print) on every resume and ``load_from``."""
+    stream = _PrintsToLogger(logger)
+    with contextlib.redirect_stdout(stream):
+        try:
+            yield
+        finally:
+            stream.flush()
 
 
 def _current_log_files():

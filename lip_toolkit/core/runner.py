@@ -10,6 +10,7 @@ import inspect
 import os
 import re
 import uuid
+import warnings
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -362,6 +363,11 @@ def _runner_class():
             screen_mmengine_logs(logger)  # before the Runner logs its environment, config and hook table
             return logger
 
+        def load_checkpoint(self, *args, **kwargs):
+            from .logs import prints_to_log
+            with prints_to_log(self.logger):  # mmengine print()s "Loads checkpoint by ..." (resume, load_from)
+                return super().load_checkpoint(*args, **kwargs)
+
         def wrap_model(self, model_wrapper_cfg, model):
             import torch
             from .sync_bn import convert_sync_bn_for_cpu, uses_sync_bn
@@ -378,8 +384,13 @@ def _runner_class():
 
 
 def build_runner(cfg):
-    """Build the Runner (MMPose's or MMSeg's registry scope) with our safe checkpoint loading."""
-    from .checkpoint import install_mmengine_checkpoint_loader, make_runner_checkpoints_safe
+    """Build the Runner (MMPose's or MMSeg's registry scope) with our safe checkpoint loading.
+
+    Loads (resume, load_from, Pretrained) go through the safe loader. Saving as plain data is the config's
+    ``default_hooks.safe_checkpoint`` (the runtime bases declare it, so host tools get it too); a config without
+    it is warned about, not patched, so that a run saves the same way whichever tool starts it.
+    """
+    from .checkpoint import SafeCheckpointHook, install_mmengine_checkpoint_loader
     from .launch import init_distributed
     install_mmengine_checkpoint_loader()
     init_distributed(cfg.get('launcher', 'none'), cfg.get('env_cfg', {}).get('dist_cfg', {}))
@@ -388,8 +399,11 @@ def build_runner(cfg):
         runner = RUNNERS.build(cfg)
     else:
         runner = _runner_class().from_cfg(cfg)
-    # Loads (resume, load_from, Pretrained) go through the safe loader; saves hold no pickled callables.
-    make_runner_checkpoints_safe(runner)
+    if not any(isinstance(hook, SafeCheckpointHook) for hook in runner.hooks):
+        warnings.warn(f'{cfg.filename or "the config"} declares no SafeCheckpointHook: its checkpoints will hold '
+                      f"numpy objects that torch's weights-only loading refuses (add "
+                      f"default_hooks = dict(safe_checkpoint=dict(type='SafeCheckpointHook')); "
+                      f'docs/checkpoints.md)', stacklevel=2)
     return runner
 
 

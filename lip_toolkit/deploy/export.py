@@ -20,6 +20,16 @@ at least ``min_agreement`` of the positions; otherwise nothing is written. When 
 network's shapes do not follow its input (MMSeg's HRNet up-samples by fixed factors): it is exported again with
 a fixed height and width; so is one whose ops the exporter translates only at a known size (the adaptive pooling
 of CE2P's PSP context).
+
+``shape=(height, width)`` (``--shape H W``) exports a parsing model at that fixed size by the same static path: the
+network is traced and checked at that size only, batch still dynamic, and the metadata's ``input_size`` is that
+size. ONNX Runtime then knows every shape in the graph and optimises more (constant shapes); the file runs only at
+that size. Pose models are always exported at their config's input size; another ``shape`` is refused.
+
+Deformable convolution: the toolkit's ``DCNv2TV`` layer (torchvision's ``deform_conv2d``) is written as ONNX's
+``DeformConv`` (offsets, mask and bias: DCNv2), which exists from opset 19, so such a model is exported at opset
+19 unless told otherwise, and refused in one line at an older opset. mmcv's own deformable layers export as mmcv
+custom ops that ONNX Runtime does not run: refused in one line.
 """
 import os
 import tempfile
@@ -33,6 +43,7 @@ import numpy as np
 from ..core.errors import LipToolkitError
 
 DEFAULT_OPSET = 17
+DEFORM_CONV_OPSET = 19  # the first opset with ONNX's DeformConv
 DEFAULT_TOLERANCE = 1e-3
 DEFAULT_MIN_AGREEMENT = 0.999
 OTHER_SCALE = 0.75  # the second input size of the parsing parity check (a common multi-scale test scale)
@@ -59,16 +70,37 @@ def standing_pose(height: int, width: int) -> np.ndarray:
 
 def refuse_unexportable(model, source) -> None:
     """One line, before any export, for layers ONNX Runtime has no kernel for (mmcv's deformable convolutions)."""
+    from ..parsing.models.deform_conv import ModulatedDeformConv2dTV
     for module in model.modules():
         name = type(module).__name__
-        if 'DeformConv' in name:
-            raise LipToolkitError(f"the model uses deformable convolution (mmcv's {name}), which ONNX Runtime does "
-                                  'not implement: it cannot be exported (nothing written)', source)
+        if 'DeformConv' in name and not isinstance(module, ModulatedDeformConv2dTV):
+            raise LipToolkitError(f"the model uses mmcv's deformable convolution ({name}), which exports as an mmcv "
+                                  "custom op that ONNX Runtime does not run: build the layer as type='DCNv2TV' (the "
+                                  'same layer and weights on torchvision\'s op) to export it; nothing written', source)
 
 
-def export_model(config, checkpoint, out, sample=None, opset: int = DEFAULT_OPSET,
+def uses_deform_conv(model) -> bool:
+    """The model has the toolkit's deformable convolution (``DCNv2TV``), exported as ONNX's ``DeformConv``."""
+    from ..parsing.models.deform_conv import ModulatedDeformConv2dTV
+    return any(isinstance(module, ModulatedDeformConv2dTV) for module in model.modules())
+
+
+def choose_opset(model, opset: Optional[int], source) -> int:
+    """``opset``, or the default for this model; a deformable model at an opset without DeformConv is refused."""
+    deformable = uses_deform_conv(model)
+    if opset is None:
+        return DEFORM_CONV_OPSET if deformable else DEFAULT_OPSET
+    if deformable and opset < DEFORM_CONV_OPSET:
+        raise LipToolkitError(f'the model uses deformable convolution, which ONNX has as DeformConv from opset '
+                              f'{DEFORM_CONV_OPSET}: export it with --opset {DEFORM_CONV_OPSET} or later, or without '
+                              f'--opset (not {opset}); nothing written', source)
+    return opset
+
+
+def export_model(config, checkpoint, out, sample=None, opset: Optional[int] = None,
                  tolerance: float = DEFAULT_TOLERANCE, min_agreement: float = DEFAULT_MIN_AGREEMENT,
-                 cfg_options: Optional[dict] = None, overwrite: bool = False) -> Dict:
+                 cfg_options: Optional[dict] = None, overwrite: bool = False,
+                 shape: Optional[Sequence[int]] = None) -> Dict:
     """Export ``config`` + ``checkpoint`` to ``out`` (ONNX), refusing to write it unless ONNX Runtime agrees.
 
     Args:
@@ -76,11 +108,13 @@ def export_model(config, checkpoint, out, sample=None, opset: int = DEFAULT_OPSE
         checkpoint: its weights.
         out: the ``.onnx`` file to write (replaced only by a checked export).
         sample: image for the parity check; default a synthetic LIP person.
-        opset: ONNX opset.
+        opset: ONNX opset; default 17, or 19 for a model with deformable convolution (ONNX's ``DeformConv``).
         tolerance: largest allowed ``max |ONNX Runtime - PyTorch| / max(1, max |PyTorch|)``.
         min_agreement: smallest allowed argmax agreement (fraction).
         cfg_options: config overrides.
         overwrite: replace an existing ``out`` (only once the new export has passed its check).
+        shape: ``(height, width)``: a parsing model is exported (and checked) with this fixed input size instead of
+            a dynamic one, and the size is recorded as its ``input_size``; pose: must be the config's input size.
 
     Returns:
         ``{'out', 'track', 'opset', 'inputs', 'outputs', 'dynamic_hw', 'parity': {...}, 'seconds', 'sample'}``.
@@ -93,6 +127,8 @@ def export_model(config, checkpoint, out, sample=None, opset: int = DEFAULT_OPSE
     from .metadata import FORMAT_VERSION, config_facts
     cfg = load_config(config, cfg_options)
     track = config_track(cfg, config)
+    metadata = config_facts(cfg, track)
+    shape = _checked_shape(shape, track, metadata['input_size'], config)
     out = Path(out)
     if out.suffix.lower() != '.onnx':
         raise LipToolkitError('the output must be a .onnx file', out)
@@ -107,10 +143,10 @@ def export_model(config, checkpoint, out, sample=None, opset: int = DEFAULT_OPSE
         (image, joints), sample_name = synthetic_sample(), 'a synthetic LIP person'
 
     if track == 'parsing':
-        spec = _parsing_spec(cfg, checkpoint, config, image)
+        spec = _parsing_spec(cfg, checkpoint, config, image, shape)
     else:
         spec = _pose_spec(cfg, checkpoint, config, image, joints)
-    metadata = config_facts(cfg, track)
+    opset = choose_opset(spec['module'], opset, config)
     metadata.update(lip_toolkit_format=FORMAT_VERSION, config=Path(str(config)).name, opset=opset,
                     **spec.pop('metadata'))
 
@@ -165,18 +201,38 @@ def require_export_tools() -> None:
     require('onnxruntime', "export's parity check")
 
 
+def _checked_shape(shape, track: str, config_size, source) -> Optional[Tuple[int, int]]:
+    """``shape`` as ``(height, width)`` of positive ints, ``None`` when not given; for pose, the config's size only."""
+    if shape is None:
+        return None
+    values = tuple(shape)
+    if len(values) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
+                                   for v in values):
+        raise LipToolkitError(f'--shape takes a height and a width, whole numbers of at least 1, got '
+                              f"{' '.join(str(v) for v in values)}; nothing written")
+    values = (int(values[0]), int(values[1]))
+    if track == 'pose' and list(values) != list(config_size):
+        raise LipToolkitError(f'pose models are exported at their config\'s input size, {config_size[0]}x'
+                              f'{config_size[1]} (already fixed): --shape {values[0]} {values[1]} applies to parsing '
+                              'models only; nothing written', source)
+    return values
+
+
 # --------------------------------------------------------------------------------------------- per track
-def _parsing_spec(cfg, checkpoint, source, image) -> Dict:
-    """The network, its inputs for tracing and for the parity check, and the metadata of a parsing model."""
+def _parsing_spec(cfg, checkpoint, source, image, shape: Optional[Tuple[int, int]] = None) -> Dict:
+    """The network, its inputs for tracing and for the parity check, and the metadata of a parsing model; with
+    ``shape``, the test-time input at that fixed size."""
     from ..parsing.inference import ParsingLogitPredictor
-    predictor = ParsingLogitPredictor.from_config(cfg, checkpoint, device='cpu')
+    size = {} if shape is None else dict(input_size=shape)
+    predictor = ParsingLogitPredictor.from_config(cfg, checkpoint, device='cpu', **size)
     refuse_unexportable(predictor.model, source)
     mirror = np.ascontiguousarray(image[:, ::-1])
     same = predictor.network_inputs([image, mirror])
-    other = predictor.network_inputs([image], scale=OTHER_SCALE)
+    other = None if shape is not None else (predictor.network_inputs([image], scale=OTHER_SCALE),)
     return dict(network=predictor.network, module=predictor.model, input_names=['image'],
-                output_names=['logits'], trace=(same[:1],), same_size=(same,), other_size=(other,),
-                dynamic_hw=True, argmax_output='logits', argmax_kind='class', metadata={})
+                output_names=['logits'], trace=(same[:1],), same_size=(same,), other_size=other,
+                dynamic_hw=shape is None, argmax_output='logits', argmax_kind='class',
+                metadata={} if shape is None else dict(input_size=list(shape)))
 
 
 def _pose_spec(cfg, checkpoint, source, image, joints) -> Dict:
@@ -246,6 +302,8 @@ def _dynamic_axes(spec, dynamic_hw: bool) -> Dict[str, Dict[int, str]]:
 
 def _export(spec, path: str, opset: int, dynamic_hw: bool) -> None:
     import torch
+    if uses_deform_conv(spec['module']):
+        _register_deform_conv()
     with warnings.catch_warnings():
         # the legacy (TorchScript) exporter's deprecation notice and the tracer's notes on Python values
         warnings.simplefilter('ignore')
@@ -256,6 +314,27 @@ def _export(spec, path: str, opset: int, dynamic_hw: bool) -> None:
         except Exception as exc:  # an op the exporter cannot translate: one line, nothing written
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise LipToolkitError(f'torch.onnx could not export the network: {message}') from None
+
+
+def _register_deform_conv() -> None:
+    """Let the exporter write torchvision's ``deform_conv2d`` as ONNX's ``DeformConv`` (opset 19 and later)."""
+    import torch
+    import torchvision.ops  # noqa: F401  its first import calls torch ops, which must not happen inside a trace
+    from torch.onnx import symbolic_helper
+
+    # torchvision::deform_conv2d(input, weight, offset, mask, bias, stride_h, stride_w, pad_h, pad_w, dilation_h,
+    # dilation_w, groups, offset_groups, use_mask): tensors, then constant ints and a bool
+    symbolic = symbolic_helper.parse_args(*'vvvvv', *'iiiiiiii', 'b')(_deform_conv2d_symbolic)
+    torch.onnx.register_custom_op_symbolic('torchvision::deform_conv2d', symbolic, DEFORM_CONV_OPSET)
+
+
+def _deform_conv2d_symbolic(g, x, weight, offset, mask, bias, stride_h, stride_w, pad_h, pad_w, dilation_h,
+                            dilation_w, groups, offset_groups, use_mask):
+    """``torchvision::deform_conv2d`` -> ``DeformConv``: both read offsets as (y, x) per kernel tap and offset
+    group, and the mask (DCNv2's modulation) as one value per tap and offset group."""
+    inputs = [x, weight, offset, bias] + ([mask] if use_mask else [])
+    return g.op('DeformConv', *inputs, strides_i=[stride_h, stride_w], pads_i=[pad_h, pad_w, pad_h, pad_w],
+                dilations_i=[dilation_h, dilation_w], group_i=groups, offset_group_i=offset_groups)
 
 
 def _write_metadata(path: str, metadata: Dict) -> None:

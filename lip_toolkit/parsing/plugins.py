@@ -3,7 +3,7 @@
 It is what configs name in ``custom_imports`` and what :mod:`lip_toolkit.registration` adds to mmseg's registry
 locations. ``lip_toolkit.parsing`` itself stays light, so that offline tools (PNG scoring) never import mmseg.
 """
-from ..core import gpu_speed  # noqa: F401  (registers the configs' CudaAmpOptimWrapper)
+from ..core import checkpoint, gpu_speed  # noqa: F401  (register SafeCheckpointHook and CudaAmpOptimWrapper)
 from ..convert.imagenet import register_initializer
 from . import datasets, metrics, models, self_correction  # noqa: F401
 

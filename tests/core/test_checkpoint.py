@@ -5,6 +5,7 @@ import os
 import pickle
 import re
 import uuid
+import warnings
 import zipfile
 from collections import OrderedDict
 from pathlib import Path
@@ -20,7 +21,7 @@ from torch.utils.data import Dataset
 
 from lip_toolkit.core import checkpoint as ckpt
 from lip_toolkit.core.checkpoint import (SafeCheckpointHook, install_mmengine_checkpoint_loader, load_checkpoint,
-                                         make_runner_checkpoints_safe, safe_load, unloadable_entries)
+                                         safe_load, unloadable_entries)
 from lip_toolkit.core.errors import LipToolkitError
 
 PACKAGE = Path(__file__).resolve().parents[2] / 'lip_toolkit'
@@ -55,7 +56,10 @@ class TinyDataset(Dataset):
 
 
 def build_runner(work_dir, max_iters, safe=True, load_from=None, resume=False):
-    runner = Runner(
+    # safe: the hook declared as the runtime bases declare it (configs/_base_/*runtime.py)
+    safe_hook = dict(safe_checkpoint=dict(type='SafeCheckpointHook')) if safe else {}
+    install_mmengine_checkpoint_loader()
+    return Runner(
         model=TinyModel(), work_dir=str(work_dir), experiment_name=f'ckpt_test_{uuid.uuid4().hex}',
         train_dataloader=dict(dataset=TinyDataset(), sampler=dict(type='DefaultSampler', shuffle=True),
                               batch_size=4, num_workers=0),
@@ -63,14 +67,9 @@ def build_runner(work_dir, max_iters, safe=True, load_from=None, resume=False):
         param_scheduler=dict(type='MultiStepLR', milestones=[1], by_epoch=False),
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False),
-                           logger=dict(type='LoggerHook', interval=1)),
+                           logger=dict(type='LoggerHook', interval=1), **safe_hook),
         randomness=dict(seed=0), load_from=None if load_from is None else str(load_from), resume=resume,
         default_scope='mmengine', log_level='WARNING')
-    if safe:
-        make_runner_checkpoints_safe(runner)
-    else:
-        install_mmengine_checkpoint_loader()
-    return runner
 
 
 @pytest.fixture(scope='module')
@@ -722,6 +721,75 @@ def test_host_test_scripts_load_what_the_toolkit_trains(track, synthetic_lip, tm
         log = next(resumed.glob('*/*.log')).read_text()
         assert 'resumed epoch: 1, iter: 2' in log and 'is different from the current' not in log
         assert (resumed / 'epoch_2.pth').is_file()
+
+
+# What mmpose/mmseg `tools/train.py CONFIG` do (neither script ships with the pip packages): Config.fromfile ->
+# --cfg-options merged -> cfg.work_dir -> Runner.from_cfg (or RUNNERS.build with runner_type) -> runner.train().
+# Run in a fresh process with nothing of lip-toolkit's imported but what the config's custom_imports import; then
+# torch.load(weights_only=True) with no allow-list, as any user script loads it.
+HOST_TRAIN_SCRIPT = '''
+import json, sys
+import torch
+from mmengine.config import Config
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+config, work_dir, data_root = sys.argv[1:4]
+cfg = Config.fromfile(config)
+cfg.merge_from_dict({'train_dataloader.dataset.data_root': data_root, 'train_dataloader.dataset.indices': 2,
+                     'train_dataloader.batch_size': 2, 'train_cfg.max_epochs': 1,
+                     'default_hooks.checkpoint.interval': 1, 'randomness': dict(seed=0),
+                     'val_cfg': None, 'val_dataloader': None, 'val_evaluator': None})
+cfg.work_dir = work_dir
+runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+assert type(runner) is Runner, type(runner)
+runner.train()
+allowed = [getattr(g, '__module__', '') for g in torch.serialization.get_safe_globals()]
+assert not [m for m in allowed if m.split('.')[0] in ('numpy', 'mmengine')], 'allow-listed: ' + str(allowed)
+checkpoint = torch.load(work_dir + '/epoch_1.pth', map_location='cpu', weights_only=True)
+print('HOOKS', json.dumps([type(hook).__name__ for hook in runner.hooks]))
+print('LOADED', sorted(checkpoint), checkpoint['meta']['iter'])
+'''
+
+
+@pytest.mark.parametrize('track', ['pose', pytest.param('parsing', marks=pytest.mark.slow)])
+def test_host_train_script_writes_checkpoints_plain_torch_load_reads(track, synthetic_lip, tmp_path):
+    """Issue 21: the runtime bases declare SafeCheckpointHook, so MMPose's / MMSeg's own tools/train.py on our
+    configs (1 iteration here) write checkpoints that torch.load(weights_only=True) reads with no allow-list."""
+    import subprocess
+    import sys
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, OMP_NUM_THREADS='1',
+               PYTHONPATH=os.pathsep.join([str(repo), os.environ.get('PYTHONPATH', '')]))
+    run = subprocess.run([sys.executable, '-c', HOST_TRAIN_SCRIPT, DEMO_CONFIGS[track], str(tmp_path / 'work'),
+                          str(synthetic_lip)], cwd=repo, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    import json
+    hooks = json.loads(run.stdout.split('HOOKS ', 1)[1].splitlines()[0])
+    assert hooks.count('SafeCheckpointHook') == 1
+    assert 'LOADED' in run.stdout and 'state_dict' in run.stdout.split('LOADED ', 1)[1]
+    assert torch.serialization.get_unsafe_globals_in_checkpoint(str(tmp_path / 'work' / 'epoch_1.pth')) == []
+
+
+def test_toolkit_runner_keeps_the_configs_hook_once_and_warns_without_it(tmp_path):
+    """The toolkit's runner adds no second SafeCheckpointHook to a config that declares one (every shipped config
+    does: tests/test_configs.py), and names the missing declaration in a config that lacks it instead of patching
+    the run."""
+    from mmengine.config import Config
+    from mmengine.registry import MODELS
+
+    from lip_toolkit.core.runner import build_runner
+    MODELS.register_module('CheckpointTestTinyModel', module=TinyModel, force=True)
+    counts, warned = {}, {}
+    for declared in (True, False):
+        cfg = Config(dict(model=dict(type='CheckpointTestTinyModel'), work_dir=str(tmp_path / str(declared)),
+                          experiment_name=f'hooks_{uuid.uuid4().hex}', default_scope='mmengine', log_level='WARNING',
+                          default_hooks=dict(safe_checkpoint=dict(type='SafeCheckpointHook')) if declared else {}))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            runner = build_runner(cfg)
+        counts[declared] = sum(isinstance(hook, SafeCheckpointHook) for hook in runner.hooks)
+        warned[declared] = any('declares no SafeCheckpointHook' in str(w.message) for w in caught)
+    assert counts == {True: 1, False: 0} and warned == {True: False, False: True}
 
 
 POSE_TINY_CONFIG = 'demo/pose_hrnet-tiny_lip-128x96.py'

@@ -103,28 +103,20 @@ def test_tiny_configs_train_on_cpu_with_the_full_size_settings(config, gpu_speed
     assert runner.iter > 0 and (tmp_path / 'epoch_1.pth').is_file()
 
 
-def test_parsing_model_with_dcn_trains_under_bfloat16_autocast(one_thread):
+def test_parsing_model_with_dcn_trains_under_bfloat16_autocast(parsing_loss_batch, one_thread):
     """The CE2P head, OCNet context, edge loss and DCN layers under mixed precision (bfloat16 autocast, which the
     CPU has too): a finite loss and finite, non-zero gradients, so no layer of ours breaks on a reduced type."""
     from mmengine.registry import DefaultScope
-    from mmengine.structures import PixelData
     from mmseg.registry import MODELS
-    from mmseg.structures import SegDataSample
 
     import lip_toolkit.parsing.plugins  # noqa: F401
     cfg = load_config('demo/parsing_ce2p-aspoc_dcn-r50-tiny_30e_synthetic-96x96.py')
     with DefaultScope.overwrite_default_scope('mmseg'):
         model = MODELS.build(cfg.model)
-    torch.manual_seed(0)
-    samples = []
-    for _ in range(2):
-        sample = SegDataSample(gt_sem_seg=PixelData(data=torch.randint(0, 20, (1, 64, 64))),
-                               gt_edge_map=PixelData(data=torch.randint(0, 2, (1, 64, 64))))
-        sample.set_metainfo(dict(img_shape=(64, 64), ori_shape=(64, 64), pad_shape=(64, 64)))
-        samples.append(sample)
+    images, samples = parsing_loss_batch
     model.train()
     with torch.autocast('cpu', dtype=torch.bfloat16):
-        losses = model(torch.randn(2, 3, 64, 64), samples, mode='loss')
+        losses = model(images, samples, mode='loss')
     loss, _ = model.parse_losses(losses)  # the host's reduction, as training applies it
     assert torch.isfinite(loss)
     loss.backward()

@@ -1,5 +1,6 @@
 """merge_train_args: the flags' precedence and effects (config-level, cheap), and two trainings in one process."""
 import importlib.util
+import uuid
 
 import pytest
 
@@ -175,3 +176,47 @@ def test_cfg_options_under_a_rewritten_dict_are_free():
         check_cfg_options(cfg, {'model.test_cfg.anything_new': 1})
     with pytest.raises(LipToolkitError, match="no 'trian_cfg'"):  # every path taking cfg_options checks them
         load_config(POSE_TINY, {'trian_cfg.max_epochs': 1})
+
+
+def test_resumed_quiet_run_prints_nothing_and_logs_the_checkpoint_load(tmp_path, capsys):
+    """mmengine print()s `Loads checkpoint by local_safe backend from path: ...` on resume (its loader's logger is
+    None); the toolkit's Runner sends it to the run's log file, so a quiet resumed run's screen stays empty."""
+    import torch
+    from mmengine.model import BaseModel
+    from torch.utils.data import TensorDataset
+
+    from lip_toolkit.core.checkpoint import install_mmengine_checkpoint_loader
+    from lip_toolkit.core.progress import set_quiet
+    from lip_toolkit.core.runner import _runner_class
+
+    class Line(BaseModel):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(1, 1)
+
+        def forward(self, inputs, mode='loss'):
+            return dict(loss=self.linear(inputs).pow(2).mean())
+
+    def runner(work_dir, iterations, resume_from=None):
+        return _runner_class()(
+            model=Line(), work_dir=str(work_dir), experiment_name=f'resume_{work_dir.name}_{uuid.uuid4().hex}',
+            train_dataloader=dict(dataset=TensorDataset(torch.ones(4, 1)), batch_size=2, num_workers=0,
+                                  sampler=dict(type='DefaultSampler', shuffle=False),
+                                  collate_fn=dict(type='default_collate')),
+            optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+            train_cfg=dict(by_epoch=False, max_iters=iterations),
+            default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False),
+                               safe_checkpoint=dict(type='SafeCheckpointHook')),
+            load_from=resume_from, resume=resume_from is not None, default_scope='mmengine')
+
+    install_mmengine_checkpoint_loader()
+    runner(tmp_path / 'first', 1).train()
+    set_quiet(True)
+    capsys.readouterr()
+    resumed = runner(tmp_path / 'resumed', 2, resume_from=str(tmp_path / 'first' / 'iter_1.pth'))
+    resumed.train()
+    screen = capsys.readouterr()
+    assert resumed.iter == 2
+    assert screen.out == '', screen.out
+    (log,) = (tmp_path / 'resumed').glob('*/*.log')
+    assert 'Loads checkpoint by local_safe backend from path:' in log.read_text()

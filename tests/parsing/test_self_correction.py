@@ -14,7 +14,7 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 from mmseg.models.losses import CrossEntropyLoss
 from mmseg.registry import PARAM_SCHEDULERS
 
@@ -24,8 +24,15 @@ from lip_toolkit.parsing.self_correction import (CHECKPOINT_KEY, CyclicCosineLR,
                                                  SelfCorrectionHook, average_weights, reestimate_batch_norm,
                                                  refined_soft_labels)
 
-init_default_scope('mmseg')
 pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
+
+
+@pytest.fixture(autouse=True)
+def _mmseg_scope():
+    """MMSeg's registries for each test: set once at import, the scope was mmpose's whenever a pose test had run
+    in between (tests/tools then tests/parsing failed with 'EncoderDecoder is not in the mmpose::model registry')."""
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        yield
 
 SCHP_CONFIG = CONFIGS_DIR / 'parsing' / 'schp' / 'schp_ce2p_r101-d16_3xb16-150e_lip-473x473.py'
 TINY_UNET = CONFIGS_DIR / 'parsing' / 'schp' / 'fcn_unet-tiny_75e_synthetic-64x64.py'
