@@ -18,8 +18,9 @@ from ._common import cfg_options_option, overwrite_option
               help='Smallest allowed argmax agreement, percent (pixels for parsing, joint peaks for pose).')
 @click.option('--shape', type=click.IntRange(min=1), nargs=2, metavar='H W', default=None,
               help='Parsing: export with this fixed input height and width (batch stays dynamic), e.g. --shape 473 '
-                   '473: faster in ONNX Runtime, runs at that size only (predict/evaluate with a config of that input '
-                   "size). Pose models are always exported at their config's size.  [default: dynamic height/width]")
+                   '473: every shape in the file known, runs at that size only (predict/evaluate with a config of '
+                   "that input size). Pose models are always exported at their config's size.  [default: dynamic "
+                   'height/width]')
 @overwrite_option
 @cfg_options_option
 def cli(config, checkpoint, out, sample, opset, tolerance, min_agreement, shape, overwrite, cfg_options):
@@ -28,8 +29,7 @@ def cli(config, checkpoint, out, sample, opset, tolerance, min_agreement, shape,
     The file holds the network (parsing: logits, CE2P's fused output; pose: heatmaps, PoseFix with its image and
     coarse-pose inputs), dynamic batch (and height/width for parsing where the network allows), and in its
     metadata the preprocessing it expects (mean, std, channel order, input size, flip pairs, class or joint
-    names); --shape H W fixes a parsing model's height and width instead (ONNX Runtime then optimises for that
-    size). PyTorch and ONNX Runtime are first run on the same real-looking input; beyond the tolerance nothing is
+    names); --shape H W fixes a parsing model's height and width instead (for a deployment at one size). PyTorch and ONNX Runtime are first run on the same real-looking input; beyond the tolerance nothing is
     written. Run the file with predict/evaluate --backend onnxruntime. Needs: pip install 'lip-toolkit[onnx]'.
 
     \b

@@ -23,8 +23,8 @@ of CE2P's PSP context).
 
 ``shape=(height, width)`` (``--shape H W``) exports a parsing model at that fixed size by the same static path: the
 network is traced and checked at that size only, batch still dynamic, and the metadata's ``input_size`` is that
-size. ONNX Runtime then knows every shape in the graph and optimises more (constant shapes); the file runs only at
-that size. Pose models are always exported at their config's input size; another ``shape`` is refused.
+size. ONNX Runtime then knows every shape in the graph (on CPU that measured no consistent speed gain:
+docs/deploy.md); the file runs only at that size. Pose models are always exported at their config's input size; another ``shape`` is refused.
 
 Deformable convolution: the toolkit's ``DCNv2TV`` layer (torchvision's ``deform_conv2d``) is written as ONNX's
 ``DeformConv`` (offsets, mask and bias: DCNv2), which exists from opset 19, so such a model is exported at opset
