@@ -13,14 +13,18 @@ The training labels are corrupted the way annotators err, the val labels stay cl
 For each seed both runs start from the same weights and see the same batches (same seed, same sampler); both are
 scored on the clean val labels (LIP mIoU, MMSeg's validation loop at the training size). The model is
 configs/parsing/schp/fcn_unet-tiny_75e_synthetic-64x64.py; its 75 epochs mirror SCHP's 150 at half scale
-(self-correction from epoch 50, cycles of 5). The script prints the noise actually drawn (how much of the noisy
-training labels agree with the clean ones), a table per seed, the mean and spread of both arms and of the gain,
-and the gain per class; ``--min-gain`` makes it exit 1 when the mean gain is below that, ``--clean`` adds the
-same training on clean labels, ``--ablation`` self-correction with hard labels, ``--diagnose`` how well each
-final model fits its training images.
+(self-correction from epoch 50, cycles of 5). Without self-correction the learning rate follows the config's poly
+decay over all epochs; with it, as in SCHP's recipe, the poly decay ends at the start epoch (SCHP's cosine reaches
+lr / 100 at epoch 100), where the first model is aggregated, and the cycles follow. The script prints the noise
+actually drawn (how much of the noisy training labels agree with the clean ones), a table per seed, the mean and
+spread of both arms and of the gain, and the gain per class; ``--min-gain`` makes it exit 1 when the mean gain is
+below that, ``--clean`` adds the same training on clean labels, ``--ablation`` self-correction with hard labels,
+``--diagnose`` how well each final model fits its training images and, inside each self-correction run, what
+happens at every aggregation (:class:`SelfCorrectionProbe`).
 
-Run (from the repository root; about 25 CPU-minutes at the default size, parallel with ``--jobs``):
-    python benchmarks/bench_self_correction.py --jobs 6
+Run (from the repository root; about 25 CPU-minutes at the default size, 40 with ``--clean``, parallel with
+``--jobs``; docs/self_correction.md has the results):
+    python benchmarks/bench_self_correction.py --jobs 2 --clean --diagnose
     python benchmarks/bench_self_correction.py --train 16 --val 8 --seeds 0 --epochs 2 --start-epoch 1 \
         --cycle-epochs 1                                                               # a smoke run
 """
@@ -33,6 +37,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from mmengine.hooks import Hook
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -132,11 +137,106 @@ def make_noisy_tree(clean: Path, noisy: Path, args) -> dict:
         cv2.imwrite(str(out_dir / path.name), noisy_label)
         conf += confusion_matrix(label, noisy_label)
     scores = miou_from_confusion(conf)
-    return dict(pixel_acc=scores['pixel_acc'], mIoU=scores['mIoU'])
+    wrong = conf.sum() - np.trace(conf)
+    swapped = sum(conf[left, right] + conf[right, left] for left, right in LEFT_RIGHT)
+    kinds = dict(background_as_part=conf[0, 1:].sum(), part_as_background=conf[1:, 0].sum(), left_right=swapped)
+    kinds['part_as_other_part'] = wrong - sum(kinds.values())
+    return dict(pixel_acc=scores['pixel_acc'], mIoU=scores['mIoU'],
+                wrong=({name: 100.0 * float(count) / max(wrong, 1) for name, count in kinds.items()}))
+
+
+class SelfCorrectionProbe(Hook):
+    """``--diagnose`` inside a self-correction run, at each aggregation: the model as trained and the aggregated
+    model (after its BatchNorm re-estimation) scored on the clean val labels, and the labels the next cycle trains
+    on (the argmax of the refined soft labels of the noisy training labels, on the whole training images) against
+    the clean and the noisy ones: how many of the wrong noisy pixels they correct and how many right ones they
+    break. Every model is run through the toolkit's predictor (``lip-toolkit evaluate``'s path, no flip)."""
+
+    priority = 'ABOVE_NORMAL'  # the trained model is scored before SelfCorrectionHook (NORMAL) replaces it
+
+    def __init__(self, config: Path, clean: Path, noisy: Path):
+        import cv2
+        from lip_toolkit.core.runner import load_config
+        from lip_toolkit.parsing.inference import config_input_size, split_items
+        cfg = load_config(config)
+        self.input_size, self.keep_ratio = config_input_size(cfg)
+
+        def read(items, label_dir=None):
+            return [(cv2.imread(item['img_path'], cv2.IMREAD_COLOR),
+                     cv2.imread(str(label_dir / Path(item['seg_map_path']).name) if label_dir else
+                                item['seg_map_path'], cv2.IMREAD_GRAYSCALE)) for item in items]
+        train_items = split_items(cfg, 'train', noisy)
+        self.train = read(train_items)                                  # images, noisy labels
+        self.train_clean = [label for _, label in read(train_items, clean / TRAIN_LABELS)]
+        self.val = read(split_items(cfg, 'val', noisy))                 # clean val labels (linked)
+        self.rows = []
+        self.trained = None  # the parameters of the model as trained, at the last aggregation
+
+    def _logits(self, model, images):
+        from lip_toolkit.parsing.inference import ParsingLogitPredictor
+        was_training = model.training
+        predictor = ParsingLogitPredictor(model, input_size=self.input_size, keep_ratio=self.keep_ratio)
+        logits = predictor([image for image, _ in images])
+        model.train(was_training)
+        return logits
+
+    @staticmethod
+    def _miou(pairs) -> float:
+        from lip_toolkit.parsing.metrics import confusion_matrix, miou_from_confusion
+        return float(miou_from_confusion(sum(confusion_matrix(gt, pred) for gt, pred in pairs))['mIoU'])
+
+    def _score(self, model, label_weight=None) -> dict:
+        import torch
+        from lip_toolkit.parsing.self_correction import refined_soft_labels
+        val = self._miou((label, logits.argmax(0)) for (_, label), logits in zip(self.val, self._logits(model, self.val)))
+        train_logits = self._logits(model, self.train)
+        scores = dict(val=val, train=self._miou((clean, logits.argmax(0))
+                                               for clean, logits in zip(self.train_clean, train_logits)))
+        if label_weight is not None:
+            refined = [refined_soft_labels(torch.from_numpy(logits)[None], torch.from_numpy(noisy.astype(np.int64))[None],
+                                           label_weight)[0].argmax(0).numpy()
+                       for (_, noisy), logits in zip(self.train, train_logits)]
+            wrong = sum(int((noisy != clean).sum()) for (_, noisy), clean in zip(self.train, self.train_clean))
+            right = sum(int((noisy == clean).sum()) for (_, noisy), clean in zip(self.train, self.train_clean))
+            fixed = sum(int(((noisy != clean) & (new == clean)).sum())
+                        for (_, noisy), clean, new in zip(self.train, self.train_clean, refined))
+            broken = sum(int(((noisy == clean) & (new != clean)).sum())
+                         for (_, noisy), clean, new in zip(self.train, self.train_clean, refined))
+            scores.update(refined_vs_clean=self._miou(zip(self.train_clean, refined)),
+                          refined_vs_noisy=self._miou((noisy, new) for (_, noisy), new in zip(self.train, refined)),
+                          fixed=100.0 * fixed / max(wrong, 1), broken=100.0 * broken / max(right, 1))
+        return scores
+
+    @staticmethod
+    def _hook(runner):
+        from lip_toolkit.parsing.self_correction import SelfCorrectionHook
+        return next(hook for hook in runner.hooks if isinstance(hook, SelfCorrectionHook))
+
+    def after_train_epoch(self, runner) -> None:
+        from mmengine.model import is_model_wrapper
+        if self._hook(runner).aggregates_after(runner.epoch + 1):
+            model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+            self.trained = [param.detach().clone() for param in model.parameters()]
+            self.rows.append(dict(epoch=runner.epoch + 1, last=self._score(model)))
+
+    def _score_aggregated(self, runner) -> None:
+        hook = self._hook(runner)
+        if self.rows and 'averaged' not in self.rows[-1] and hook.cycles == len(self.rows):
+            self.rows[-1]['averaged'] = self._score(hook.averaged, label_weight=1.0 / (hook.cycles + 1))
+            # how far the aggregated weights are from the model as trained (0 at the first aggregation, a copy)
+            squared = [float(((avg - last) ** 2).sum()) for avg, last in zip(hook.averaged.parameters(), self.trained)]
+            norm = sum(float((last ** 2).sum()) for last in self.trained)
+            self.rows[-1]['weight_gap'] = (sum(squared) / max(norm, 1e-12)) ** 0.5
+
+    def before_train_epoch(self, runner) -> None:
+        self._score_aggregated(runner)
+
+    def after_train(self, runner) -> None:
+        self._score_aggregated(runner)
 
 
 def train_and_score(data_root: Path, work_dir: Path, seed: int, args, self_correction: bool,
-                    refine_labels: bool = True) -> dict:
+                    refine_labels: bool = True, clean: Path = None) -> dict:
     """Train the tiny config on ``data_root`` and score it on the clean val labels; returns mIoU and seconds."""
     from lip_toolkit.core.runner import build_runner, load_config, merge_train_args
     options = {
@@ -147,18 +247,27 @@ def train_and_score(data_root: Path, work_dir: Path, seed: int, args, self_corre
         'train_dataloader.batch_size': args.batch_size,
     }
     if self_correction:
-        options.update({'default_hooks.self_correction.type': 'SelfCorrectionHook',
+        # SCHP's recipe: the schedule before the cycles anneals by start_epoch (its cosine reaches lr / 100 at
+        # epoch 100), where the first model is aggregated; the cycles then restart from lr / 2
+        options.update({'param_scheduler.0.end': args.start_epoch,
+                        'default_hooks.self_correction.type': 'SelfCorrectionHook',
                         'default_hooks.self_correction.start_epoch': args.start_epoch,
                         'default_hooks.self_correction.cycle_epochs': args.cycle_epochs,
                         'default_hooks.self_correction.refine_labels': refine_labels})
     cfg = load_config(args.config)
-    merge_train_args(cfg, args.config, work_dir=work_dir, data_root=data_root, cfg_options=options, quiet=True)
+    merge_train_args(cfg, args.config, work_dir=work_dir, data_root=data_root, cfg_options=options)
     start = time.perf_counter()
     runner = build_runner(cfg)
+    probe = None
+    if self_correction and args.diagnose:
+        probe = SelfCorrectionProbe(args.config, clean, data_root)
+        runner.register_hook(probe, priority=probe.priority)
     runner.train()
     metrics = runner.val_loop.run()
     per_class = {key[len('IoU.'):]: float(value) for key, value in metrics.items() if key.startswith('IoU.')}
-    return dict(mIoU=float(metrics['mIoU']), IoU=per_class, seconds=time.perf_counter() - start)
+    return dict(mIoU=float(metrics['mIoU']), IoU=per_class, seconds=time.perf_counter() - start,
+                aggregations=probe.rows if probe is not None else [])
+
 
 
 def score_on_training_images(work_dir: Path, tree: Path, args) -> float:
@@ -173,13 +282,14 @@ def score_on_training_images(work_dir: Path, tree: Path, args) -> float:
 
 def _run_arm(task):
     """One training of the table (a process of its own under ``--jobs``): (seed, arm name) -> scores."""
-    data_root, work_dir, seed, args, arm = task
+    data_root, clean, work_dir, seed, args, arm = task
     import torch
     torch.set_num_threads(1)
     from lip_toolkit.core.progress import set_quiet
     set_quiet(True)
     corrected = arm in ('corrected', 'hard')
-    return (seed, arm), train_and_score(data_root, work_dir, seed, args, corrected, refine_labels=arm != 'hard')
+    return (seed, arm), train_and_score(data_root, work_dir, seed, args, corrected, refine_labels=arm != 'hard',
+                                        clean=clean)
 
 
 def _mean_sd(values):
@@ -233,11 +343,13 @@ def main(argv=None) -> int:
     agreement = make_noisy_tree(clean, noisy, args)
     print(f'synthetic LIP {args.train} train / {args.val} val (seed {args.data_seed}) at {args.image_height} pixels '
           f'high; noisy training labels agree with the clean ones on {agreement["pixel_acc"]:.1f} % of pixels, mIoU {agreement["mIoU"]:.1f}')
+    print('the wrong pixels: ' + ', '.join(f'{name.replace("_", " ")} {share:.0f} %'
+                                           for name, share in agreement['wrong'].items()))
     print(f'model {args.config.relative_to(REPO) if args.config.is_relative_to(REPO) else args.config}, '
           f'{args.epochs} epochs, batch {args.batch_size}; self-correction from epoch {args.start_epoch}, '
           f'cycles of {args.cycle_epochs} epochs; val mIoU against clean labels')
     arms = ['plain', 'corrected'] + (['hard'] if args.ablation else []) + (['clean'] if args.clean else [])
-    tasks = [(clean if arm == 'clean' else noisy, args.out / f'{arm}_{seed}', seed, args, arm)
+    tasks = [(clean if arm == 'clean' else noisy, clean, args.out / f'{arm}_{seed}', seed, args, arm)
              for seed in args.seeds for arm in arms]
     if args.jobs > 1:
         import multiprocessing
@@ -285,7 +397,24 @@ def main(argv=None) -> int:
                 work_dir = args.out / f'{arm}_{row["seed"]}'
                 versus_clean = score_on_training_images(work_dir, clean, args)
                 versus_noisy = score_on_training_images(work_dir, noisy, args)
+                row[arm].update(train_vs_clean=versus_clean, train_vs_noisy=versus_noisy)
                 print(f'  seed {row["seed"]} {arm:>9}: {versus_clean:.2f} / {versus_noisy:.2f}')
+        print('at each aggregation (val: mIoU on the clean val labels; train: the model against the clean training '
+              'labels; refined: the argmax of the refined labels of the next cycle against the clean / the noisy '
+              'training labels; fixed / broken: % of the wrong noisy pixels they correct / of the right ones they '
+              'make wrong):')
+        print('| seed | arm | epoch | val, model as trained | val, aggregated | train, as trained | train, aggregated '
+              '| refined vs clean | refined vs noisy | fixed % | broken % | weight gap |')
+        print('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+        for row in rows:
+            for arm in arms:
+                for step in row[arm]['aggregations']:
+                    last, avg = step['last'], step.get('averaged', {})
+                    cells = [avg.get(key, float('nan')) for key in
+                             ('val', 'train', 'refined_vs_clean', 'refined_vs_noisy', 'fixed', 'broken')]
+                    print(f'| {row["seed"]} | {arm} | {step["epoch"]} | {last["val"]:.2f} | {cells[0]:.2f} | '
+                          f'{last["train"]:.2f} | ' + ' | '.join(f'{c:.2f}' for c in cells[1:])
+                          + f' | {step.get("weight_gap", float("nan")):.3f} |')
     wins = sum(r['corrected']['mIoU'] > r['plain']['mIoU'] for r in rows)
     print(f'self-correction better in {wins} of {len(rows)} seeds')
     if args.json:

@@ -47,7 +47,7 @@ BENCHMARKS = [
      'Ensemble: peak memory at N and 10N images, time against the members alone (issue 7)'),
     ('bench_posefix.py', [], ['--quick'],
      'PoseFix refinement on held-out synthetic LIP: coarse vs refined PCKh per input and error kind (issue 17)'),
-    ('bench_self_correction.py', ['--jobs', '6'],
+    ('bench_self_correction.py', ['--jobs', '2', '--clean', '--diagnose'],
      ['--train', '16', '--val', '8', '--seeds', '0', '--epochs', '2', '--start-epoch', '1', '--cycle-epochs', '1'],
      'Self-correction (SCHP) under label noise: val mIoU on clean labels with and without it (issue 20)'),
 ]

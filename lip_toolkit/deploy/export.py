@@ -21,6 +21,11 @@ network's shapes do not follow its input (MMSeg's HRNet up-samples by fixed fact
 a fixed height and width; so is one whose ops the exporter translates only at a known size (the adaptive pooling
 of CE2P's PSP context).
 
+``shape=(height, width)`` (``--shape H W``) exports a parsing model at that fixed size by the same static path: the
+network is traced and checked at that size only, batch still dynamic, and the metadata's ``input_size`` is that
+size. ONNX Runtime then knows every shape in the graph (on CPU that measured no consistent speed gain:
+docs/deploy.md); the file runs only at that size. Pose models are always exported at their config's input size; another ``shape`` is refused.
+
 Deformable convolution: the toolkit's ``DCNv2TV`` layer (torchvision's ``deform_conv2d``) is written as ONNX's
 ``DeformConv`` (offsets, mask and bias: DCNv2), which exists from opset 19, so such a model is exported at opset
 19 unless told otherwise, and refused in one line at an older opset. mmcv's own deformable layers export as mmcv
@@ -94,7 +99,8 @@ def choose_opset(model, opset: Optional[int], source) -> int:
 
 def export_model(config, checkpoint, out, sample=None, opset: Optional[int] = None,
                  tolerance: float = DEFAULT_TOLERANCE, min_agreement: float = DEFAULT_MIN_AGREEMENT,
-                 cfg_options: Optional[dict] = None, overwrite: bool = False) -> Dict:
+                 cfg_options: Optional[dict] = None, overwrite: bool = False,
+                 shape: Optional[Sequence[int]] = None) -> Dict:
     """Export ``config`` + ``checkpoint`` to ``out`` (ONNX), refusing to write it unless ONNX Runtime agrees.
 
     Args:
@@ -107,6 +113,8 @@ def export_model(config, checkpoint, out, sample=None, opset: Optional[int] = No
         min_agreement: smallest allowed argmax agreement (fraction).
         cfg_options: config overrides.
         overwrite: replace an existing ``out`` (only once the new export has passed its check).
+        shape: ``(height, width)``: a parsing model is exported (and checked) with this fixed input size instead of
+            a dynamic one, and the size is recorded as its ``input_size``; pose: must be the config's input size.
 
     Returns:
         ``{'out', 'track', 'opset', 'inputs', 'outputs', 'dynamic_hw', 'parity': {...}, 'seconds', 'sample'}``.
@@ -119,6 +127,8 @@ def export_model(config, checkpoint, out, sample=None, opset: Optional[int] = No
     from .metadata import FORMAT_VERSION, config_facts
     cfg = load_config(config, cfg_options)
     track = config_track(cfg, config)
+    metadata = config_facts(cfg, track)
+    shape = _checked_shape(shape, track, metadata['input_size'], config)
     out = Path(out)
     if out.suffix.lower() != '.onnx':
         raise LipToolkitError('the output must be a .onnx file', out)
@@ -133,11 +143,10 @@ def export_model(config, checkpoint, out, sample=None, opset: Optional[int] = No
         (image, joints), sample_name = synthetic_sample(), 'a synthetic LIP person'
 
     if track == 'parsing':
-        spec = _parsing_spec(cfg, checkpoint, config, image)
+        spec = _parsing_spec(cfg, checkpoint, config, image, shape)
     else:
         spec = _pose_spec(cfg, checkpoint, config, image, joints)
     opset = choose_opset(spec['module'], opset, config)
-    metadata = config_facts(cfg, track)
     metadata.update(lip_toolkit_format=FORMAT_VERSION, config=Path(str(config)).name, opset=opset,
                     **spec.pop('metadata'))
 
@@ -192,18 +201,38 @@ def require_export_tools() -> None:
     require('onnxruntime', "export's parity check")
 
 
+def _checked_shape(shape, track: str, config_size, source) -> Optional[Tuple[int, int]]:
+    """``shape`` as ``(height, width)`` of positive ints, ``None`` when not given; for pose, the config's size only."""
+    if shape is None:
+        return None
+    values = tuple(shape)
+    if len(values) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
+                                   for v in values):
+        raise LipToolkitError(f'--shape takes a height and a width, whole numbers of at least 1, got '
+                              f"{' '.join(str(v) for v in values)}; nothing written")
+    values = (int(values[0]), int(values[1]))
+    if track == 'pose' and list(values) != list(config_size):
+        raise LipToolkitError(f'pose models are exported at their config\'s input size, {config_size[0]}x'
+                              f'{config_size[1]} (already fixed): --shape {values[0]} {values[1]} applies to parsing '
+                              'models only; nothing written', source)
+    return values
+
+
 # --------------------------------------------------------------------------------------------- per track
-def _parsing_spec(cfg, checkpoint, source, image) -> Dict:
-    """The network, its inputs for tracing and for the parity check, and the metadata of a parsing model."""
+def _parsing_spec(cfg, checkpoint, source, image, shape: Optional[Tuple[int, int]] = None) -> Dict:
+    """The network, its inputs for tracing and for the parity check, and the metadata of a parsing model; with
+    ``shape``, the test-time input at that fixed size."""
     from ..parsing.inference import ParsingLogitPredictor
-    predictor = ParsingLogitPredictor.from_config(cfg, checkpoint, device='cpu')
+    size = {} if shape is None else dict(input_size=shape)
+    predictor = ParsingLogitPredictor.from_config(cfg, checkpoint, device='cpu', **size)
     refuse_unexportable(predictor.model, source)
     mirror = np.ascontiguousarray(image[:, ::-1])
     same = predictor.network_inputs([image, mirror])
-    other = predictor.network_inputs([image], scale=OTHER_SCALE)
+    other = None if shape is not None else (predictor.network_inputs([image], scale=OTHER_SCALE),)
     return dict(network=predictor.network, module=predictor.model, input_names=['image'],
-                output_names=['logits'], trace=(same[:1],), same_size=(same,), other_size=(other,),
-                dynamic_hw=True, argmax_output='logits', argmax_kind='class', metadata={})
+                output_names=['logits'], trace=(same[:1],), same_size=(same,), other_size=other,
+                dynamic_hw=shape is None, argmax_output='logits', argmax_kind='class',
+                metadata={} if shape is None else dict(input_size=list(shape)))
 
 
 def _pose_spec(cfg, checkpoint, source, image, joints) -> Dict:

@@ -94,11 +94,22 @@ def check_fits_config(metadata: Mapping, cfg, track: str, path) -> None:
         raise LipToolkitError('not a model written by `lip-toolkit export` (no lip_toolkit_format in its '
                               'metadata)', path)
     facts = config_facts(cfg, track)
+    source = getattr(cfg, 'filename', None) or 'the config'
     for key in MATCHED_KEYS:
         if _normalised(metadata.get(key)) != _normalised(facts.get(key)):
-            source = getattr(cfg, 'filename', None) or 'the config'
+            if key == 'input_size' and track == 'parsing' and metadata.get('dynamic_hw') is False:
+                _refuse_other_size(metadata['input_size'], facts['input_size'], source, path)
             raise LipToolkitError(f'exported from another config: {key} is {metadata.get(key)} here, '
                                   f'{facts.get(key)} in {source}', path)
+
+
+def _refuse_other_size(exported, tested, source, path) -> None:
+    """A fixed-size parsing export under a config that tests at another size: one line saying how to run it."""
+    height, width = exported
+    tests_at = 'at each image\'s own size' if tested is None else f'at {tested[0]}x{tested[1]}'
+    raise LipToolkitError(f'this export takes {height}x{width} inputs only (fixed height and width) and {source} '
+                          f'tests {tests_at}: run it with --cfg-options model.test_cfg.input_size=[{height},{width}], '
+                          'or use an export at the config\'s size', path)
 
 
 def _normalised(value):

@@ -1,10 +1,11 @@
 """Self-correction for human parsing (SCHP; Li et al., TPAMI 2020) as a training option for any parsing config.
 
-SCHP trains the usual way until ``start_epoch``, then runs cycles of ``cycle_epochs`` epochs with a cosine learning
-rate that restarts at each cycle. At the end of every cycle:
+SCHP trains the usual way until ``start_epoch`` (its schedule annealed there), then runs cycles of ``cycle_epochs``
+epochs with a cosine learning rate that restarts at each cycle. At ``start_epoch`` and at the end of every cycle after
+it (SCHP ``train.py`` 211: epochs 100, 110, ..., 150 of its recipe, six aggregations):
 
-* **online model aggregation**: a second copy of the model keeps the running average of the weights at cycle ends,
-  ``w_avg <- (1 - a) w_avg + a w`` with ``a = 1 / (m + 1)`` after ``m`` cycles (the first copies ``w``), and its
+* **online model aggregation**: a second copy of the model keeps the running average of the weights at those epochs,
+  ``w_avg <- (1 - a) w_avg + a w`` with ``a = 1 / (m + 1)`` after ``m`` aggregations (the first copies ``w``), and its
   BatchNorm statistics are re-estimated by one pass over the training data (averaged weights do not match the
   statistics of any of the models averaged);
 * **online label refinement**: from then on the cross-entropy terms of the model are computed against soft labels
@@ -126,7 +127,7 @@ def refined_soft_labels(soft_logits: torch.Tensor, label: torch.Tensor, label_we
             True, as SCHP) when that differs.
         label: (B, H, W) integer labels; ``ignore_index`` pixels get the softmax of ``(1 - a) z`` alone (they are
             masked out of every loss).
-        label_weight: ``a = 1 / (m + 1)`` after ``m`` cycles.
+        label_weight: ``a = 1 / (m + 1)`` after ``m`` aggregations.
 
     Returns:
         (B, C, H, W) probabilities.
@@ -231,20 +232,21 @@ class SelfCorrectionHook(Hook):
     """SCHP's self-correction on any MMSeg segmentor, through hooks only (see the module docstring).
 
     From ``start_epoch`` the learning rate follows :class:`CyclicCosineLR` (the config's schedulers are cut at
-    ``start_epoch``); every ``cycle_epochs`` epochs after it the weights are aggregated, BatchNorm re-estimated
-    and the cross-entropy terms of every decode / auxiliary head switch to refined soft labels. The aggregated
-    model and the cycle count go into every checkpoint, so ``--resume`` continues exactly. With
-    ``final_weights='averaged'`` the last epoch ends with the aggregated weights loaded into the model, so the
+    ``start_epoch``); at ``start_epoch`` and every ``cycle_epochs`` epochs after it the weights are aggregated,
+    BatchNorm re-estimated and the cross-entropy terms of every decode / auxiliary head switch to refined soft
+    labels. The aggregated model and the cycle count go into every checkpoint, so ``--resume`` continues exactly.
+    With ``final_weights='averaged'`` the last epoch ends with the aggregated weights loaded into the model, so the
     final checkpoint and validation are those of the aggregated model (SCHP's released weights are).
 
     Args:
-        start_epoch: epochs before the first cycle (SCHP: 100 of 150).
+        start_epoch: epochs before the first cycle, at whose end the first aggregation is made (SCHP: 100 of 150;
+            the config's schedule should end annealed there, as SCHP's cosine does).
         cycle_epochs: epochs per cycle (SCHP: 10).
         cyclic_lr: replace the learning rate schedule from ``start_epoch`` with :class:`CyclicCosineLR`.
         peak_ratio, eta_min_ratio: of :class:`CyclicCosineLR` (SCHP: 1/2 and 1/100 of the initial lr).
         soft_loss_scale: factor on the soft cross-entropy (1: on the scale of the term it replaces; SCHP's KL
             with 'mean' reduction is 1 / num_classes of that).
-        refine_labels: train on refined soft labels once a cycle has ended (False keeps the hard labels: the
+        refine_labels: train on refined soft labels after the first aggregation (False keeps the hard labels: the
             cycles and the aggregation alone, for ablations).
         final_weights: ``'averaged'`` or ``'last'`` (keep the trained weights in the model).
     """
@@ -351,17 +353,23 @@ class SelfCorrectionHook(Hook):
         for loss in self.refined_losses:
             loss.soft_logits = None
 
+    def aggregates_after(self, epochs_done: int) -> bool:
+        """Whether the weights are aggregated at the end of epoch ``epochs_done`` (counted from 1): at
+        ``start_epoch`` (the model annealed by the schedule before the cycles is the first one aggregated) and at
+        every cycle's end after it (SCHP ``train.py`` 211)."""
+        return epochs_done >= self.start_epoch and (epochs_done - self.start_epoch) % self.cycle_epochs == 0
+
     def after_train_epoch(self, runner) -> None:
         done = runner.epoch + 1  # runner.epoch is the epoch that just ended, counted from 0
-        if done < self.start_epoch + self.cycle_epochs or (done - self.start_epoch) % self.cycle_epochs:
+        if not self.aggregates_after(done):
             return
         model = _unwrap(runner.model)
         average_weights(self.averaged, model, self.cycles)
         self.cycles += 1
         forward = _SegmentorForward(model.data_preprocessor)
         seen = reestimate_batch_norm(self.averaged, runner.train_dataloader, forward, forward.size_of)
-        runner.logger.info(f'self-correction: cycle {self.cycles} ends at epoch {done}: weights averaged, '
-                           f'BatchNorm re-estimated on {seen} samples')
+        runner.logger.info(f'self-correction: aggregation {self.cycles} at the end of epoch {done}: weights '
+                           f'averaged, BatchNorm re-estimated on {seen} samples')
         if done == runner.train_loop.max_epochs and self.final_weights == 'averaged':
             model.load_state_dict(self.averaged.state_dict())
             runner.logger.info('self-correction: the model now holds the aggregated weights')

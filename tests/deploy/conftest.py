@@ -82,3 +82,15 @@ def tiny_parsing(tmp_path_factory):
 def tiny_pose(tmp_path_factory):
     """HRNet tiny: config, checkpoint, exported .onnx and the export's report."""
     return _exported(tmp_path_factory, POSE_CONFIG, 'pose')
+
+
+FIXED_SHAPE = (80, 64)  # not the config's 96x96, and not square: a swapped height and width would show
+
+
+@pytest.fixture(scope='session')
+def tiny_parsing_fixed(tiny_parsing):
+    """The tiny CE2P-OCNet's checkpoint exported with ``shape=FIXED_SHAPE`` (fixed height and width)."""
+    from lip_toolkit.deploy import export_model
+    out = tiny_parsing['onnx'].with_name('parsing-fixed.onnx')
+    report = export_model(tiny_parsing['config'], tiny_parsing['checkpoint'], out, shape=FIXED_SHAPE)
+    return dict(tiny_parsing, onnx=out, report=report)

@@ -8,7 +8,7 @@ import pytest
 
 from lip_toolkit.core.errors import LipToolkitError
 
-from .conftest import initial_weights, moving_offsets
+from .conftest import FIXED_SHAPE, initial_weights, moving_offsets
 
 pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
@@ -60,23 +60,74 @@ def test_pose_metadata_holds_what_a_user_needs(tiny_pose):
     assert meta['codec']['type'] == 'MSRAHeatmap'
 
 
-def test_the_file_alone_reproduces_mmsegs_own_inference(tiny_parsing):
-    """Preprocessing from the metadata only, run by a bare onnxruntime session, against MMSeg's inference API."""
+@pytest.mark.parametrize('exported', ['tiny_parsing', 'tiny_parsing_fixed'])
+def test_the_file_alone_reproduces_mmsegs_own_inference(exported, request):
+    """Preprocessing from the metadata only, run by a bare onnxruntime session, against MMSeg's inference API
+    (its test pipeline resizing to the metadata's input size: the config's, or the fixed export's ``shape``)."""
     import onnxruntime as ort
     from mmseg.apis import inference_model
 
     from lip_toolkit.deploy.export import synthetic_sample
     from lip_toolkit.parsing.inference import build_parsing_model
     from lip_toolkit.core.runner import load_config
-    meta = metadata_of(tiny_parsing['onnx'])
-    image = cv2.resize(synthetic_sample(3)[0], (96, 96), interpolation=cv2.INTER_LINEAR)  # no resize left to do
-    session = ort.InferenceSession(str(tiny_parsing['onnx']), providers=['CPUExecutionProvider'])
+    model = request.getfixturevalue(exported)
+    meta = metadata_of(model['onnx'])
+    height, width = meta['input_size']
+    image = cv2.resize(synthetic_sample(3)[0], (width, height), interpolation=cv2.INTER_LINEAR)  # no resize left
+    session = ort.InferenceSession(str(model['onnx']), providers=['CPUExecutionProvider'])
     logits = session.run(None, {'image': standalone_input(image, meta)})[0][0]
-    segmentor = build_parsing_model(load_config(tiny_parsing['config']), tiny_parsing['checkpoint'], 'cpu')
-    segmentor.cfg = load_config(tiny_parsing['config'])
+    cfg = load_config(model['config'])
+    segmentor = build_parsing_model(cfg, model['checkpoint'], 'cpu')
+    for step in cfg.test_pipeline:
+        if step['type'] == 'Resize':
+            step['scale'] = (width, height)  # mmcv scales are (w, h)
+    segmentor.cfg = cfg
     expected = inference_model(segmentor, image).seg_logits.data.numpy()
+    assert logits.shape == expected.shape == (LIP_CLASS_COUNT, height, width)
     np.testing.assert_allclose(logits, expected, atol=1e-4)
     assert (logits.argmax(0) == expected.argmax(0)).all()
+
+
+def test_a_fixed_shape_export_is_static_at_that_size(tiny_parsing_fixed):
+    import onnx
+    meta = metadata_of(tiny_parsing_fixed['onnx'])
+    assert meta['input_size'] == list(FIXED_SHAPE) and meta['dynamic_hw'] is False
+    assert meta['inputs'] == [dict(name='image', shape=['batch', 3, *FIXED_SHAPE])]
+    assert meta['outputs'] == [dict(name='logits', shape=['batch', LIP_CLASS_COUNT, *FIXED_SHAPE])]
+    assert meta['parity']['checked'] == '2 images at 80x64' and meta['parity']['argmax_agreement'] >= 0.999
+    # the graph's input, read by onnx itself: ONNX Runtime derives every inner shape from it
+    graph_input = onnx.load(str(tiny_parsing_fixed['onnx'])).graph.input
+    assert [[d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim] for value in graph_input] == \
+        [['batch', 3, *FIXED_SHAPE]]
+
+
+@pytest.mark.parametrize('shape', [(0, 64), (-80, 64), (80,), (80, 64, 3), (80.5, 64)])
+def test_a_bad_shape_is_refused_and_nothing_written(tiny_parsing, tmp_path, shape):
+    from lip_toolkit.deploy import export_model
+    with pytest.raises(LipToolkitError, match='--shape takes a height and a width, whole numbers of at least 1') as info:
+        export_model(tiny_parsing['config'], tiny_parsing['checkpoint'], tmp_path / 'model.onnx', shape=shape)
+    assert len(info.value.one_line().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize('values', [['0', '64'], ['-8', '64']])
+def test_the_export_command_refuses_a_size_below_one(tiny_parsing, tmp_path, capsys, values):
+    from lip_toolkit.cli import main
+    assert main(['export', tiny_parsing['config'], str(tiny_parsing['checkpoint']), '--out',
+                 str(tmp_path / 'model.onnx'), '--shape', *values]) == 2
+    err = capsys.readouterr().err
+    assert "Invalid value for '--shape'" in err and 'Traceback' not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_pose_model_refuses_another_shape_in_one_line(tiny_pose, tmp_path, capsys):
+    from lip_toolkit.cli import main
+    assert main(['export', tiny_pose['config'], str(tiny_pose['checkpoint']), '--out', str(tmp_path / 'pose.onnx'),
+                 '--shape', '64', '48']) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert "pose models are exported at their config's input size, 128x96 (already fixed)" in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_pose_file_alone_gives_mmposes_tensor_output(tiny_pose):

@@ -11,7 +11,8 @@ from lip_toolkit.cli import main
 from lip_toolkit.core.errors import LipToolkitError
 from lip_toolkit.core.paths import REPO_ROOT
 
-from .conftest import PARSING_CONFIG, POSE_CONFIG, initial_weights, moving_offsets, several_classes, varied_labels
+from .conftest import (FIXED_SHAPE, PARSING_CONFIG, POSE_CONFIG, initial_weights, moving_offsets, several_classes,
+                       varied_labels)
 
 pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
@@ -193,27 +194,59 @@ def test_a_model_exported_from_another_preprocessing_is_refused(tiny_parsing, re
     assert code == 1 and 'exported from another config: channel_order is RGB here, BGR in' in err
 
 
-def test_a_fixed_size_export_refuses_other_scales_in_one_line(tiny_parsing):
-    from lip_toolkit.deploy.runtime import OnnxRuntimeNetwork
-    network = OnnxRuntimeNetwork(tiny_parsing['onnx'])
-    network.session = FixedSizeSession(network.session)
-    with pytest.raises(LipToolkitError, match='takes 96x96 inputs only, not 72x72'):
-        network.run(np.zeros((1, 3, 72, 72), np.float32))
+def at_fixed_shape():
+    """Config overrides that give the tiny config the fixed export's input size (the predictors' geometry)."""
+    return {'model.test_cfg.input_size': list(FIXED_SHAPE)}
 
 
-class FixedSizeSession:
-    """The session of an export whose height and width are fixed (what HRNet's static export declares)."""
+def test_a_fixed_size_export_gives_pytorchs_labels_and_logits_at_its_size(tiny_parsing_fixed, real_lip_dir, tmp_path):
+    from PIL import Image
 
-    def __init__(self, session):
-        self.session = session
+    from lip_toolkit.core.image_io import read_image_bgr
+    from lip_toolkit.parsing.inference import ParsingLogitPredictor
+    from lip_toolkit.predict import predict
+    images = real_images(real_lip_dir, tmp_path, 3)
+    weights = dict(pytorch=tiny_parsing_fixed['checkpoint'], onnxruntime=tiny_parsing_fixed['onnx'])
+    labels = {}
+    for backend in weights:
+        predict([images], tmp_path / backend, config=tiny_parsing_fixed['config'], checkpoint=weights[backend],
+                device='cpu', flip=True, overlays=False, backend=backend, cfg_options=at_fixed_shape())
+        labels[backend] = {p.name: np.asarray(Image.open(p)) for p in (tmp_path / backend / 'parsing').iterdir()}
+    assert sorted(labels['pytorch']) == sorted(labels['onnxruntime']) and len(labels['pytorch']) == 3
+    assert several_classes(labels['pytorch'].values())
+    for name, expected in labels['pytorch'].items():
+        assert (labels['onnxruntime'][name] == expected).mean() >= 0.999, name
+    pictures = [read_image_bgr(p) for p in sorted(images.iterdir())]
+    predictors = {backend: ParsingLogitPredictor.from_config(tiny_parsing_fixed['config'], weights[backend],
+                                                             device='cpu', flip=True, backend=backend,
+                                                             cfg_options=at_fixed_shape()) for backend in weights}
+    assert predictors['pytorch'].input_size == FIXED_SHAPE  # the network ran at the export's size
+    for expected, got in zip(*(predictor(pictures) for predictor in predictors.values())):
+        np.testing.assert_allclose(got, expected, atol=1e-5 * max(1.0, np.abs(expected).max()))
 
-    def get_inputs(self):
-        class Arg:
-            name, shape = 'image', ['batch', 3, 96, 96]
-        return [Arg()]
 
-    def run(self, *args):
-        return self.session.run(*args)
+def test_a_fixed_size_export_under_a_config_of_another_size_is_refused_in_one_line(tiny_parsing_fixed, real_lip_dir,
+                                                                                  tmp_path, capsys):
+    code = main(['predict', tiny_parsing_fixed['config'], str(tiny_parsing_fixed['onnx']),
+                 str(real_images(real_lip_dir, tmp_path, 1)), '--out', str(tmp_path / 'out'), '--backend',
+                 'onnxruntime'])
+    err = capsys.readouterr().err
+    assert code == 1 and len(err.splitlines()) == 1, err
+    assert 'this export takes 80x64 inputs only (fixed height and width)' in err and 'tests at 96x96' in err
+    assert '--cfg-options model.test_cfg.input_size=[80,64]' in err
+    assert not (tmp_path / 'out').exists()
+
+
+def test_a_fixed_size_export_refuses_other_scales_in_one_line(tiny_parsing_fixed, real_lip_dir):
+    from lip_toolkit.core.image_io import read_image_bgr
+    from lip_toolkit.parsing.inference import ParsingLogitPredictor
+    predictor = ParsingLogitPredictor.from_config(tiny_parsing_fixed['config'], tiny_parsing_fixed['onnx'],
+                                                  device='cpu', scales=(0.75, 1.0), backend='onnxruntime',
+                                                  cfg_options=at_fixed_shape())
+    image = read_image_bgr(sorted((real_lip_dir / 'images').glob('*.jpg'))[0])
+    with pytest.raises(LipToolkitError, match='takes 80x64 inputs only, not 60x48') as info:
+        predictor([image])
+    assert len(info.value.one_line().splitlines()) == 1
 
 
 @pytest.mark.parametrize('argv', [

@@ -202,7 +202,7 @@ TINY_OPTIONS = [
     'train_dataloader.dataset.pipeline.2.crop_size=(32,32)', 'train_dataloader.dataset.pipeline.2.scale_factor=0.0',
     'train_dataloader.dataset.pipeline.3.prob=0.0', 'model.backbone.base_channels=8',
     'model.decode_head.in_channels=8', 'model.decode_head.channels=8',
-    'default_hooks.self_correction.type=SelfCorrectionHook', 'default_hooks.self_correction.start_epoch=1',
+    'default_hooks.self_correction.type=SelfCorrectionHook', 'default_hooks.self_correction.start_epoch=2',
     'default_hooks.self_correction.cycle_epochs=1',
 ]
 
@@ -237,7 +237,7 @@ def test_sigkilled_self_correction_run_resumes_exactly(synthetic_lip, tmp_path):
                                 *map(str, _lip_toolkit_args(synthetic_lip, killed))], env=_env(),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 600
-    # kill in epoch 3, after the checkpoint of epoch 2 (which ends the first cycle: aggregated weights exist)
+    # kill in epoch 3, after the checkpoint of epoch 2 (the first aggregation, at start_epoch: aggregated weights)
     while not ((killed / 'last_checkpoint').exists()
                and (killed / 'last_checkpoint').read_text().strip().endswith('epoch_2.pth')):
         assert process.poll() is None, 'training ended before epoch 2'
@@ -271,7 +271,7 @@ def test_two_gloo_ranks_each_refine_their_share_and_resume_exactly(synthetic_lip
     log = '\n'.join(p.read_text() for p in sorted(straight.glob('*/*.log')))
     assert 'Distributed training: True' in log
     # 64 training images, two ranks: each re-estimates BatchNorm on its 32 (the log is rank 0's)
-    assert 'cycle 1 ends at epoch 2: weights averaged, BatchNorm re-estimated on 32 samples' in log
+    assert 'aggregation 1 at the end of epoch 2: weights averaged, BatchNorm re-estimated on 32 samples' in log
     first = _load(straight / 'epoch_2.pth')
     assert first[CHECKPOINT_KEY]['cycles'] == 1
     # resume the two-rank run from its epoch-2 checkpoint in another folder: the third epoch (refined labels from
@@ -307,3 +307,21 @@ def test_before_run_wraps_the_cross_entropy_terms_and_copies_the_model():
     assert isinstance(runner.param_schedulers[-1], CyclicCosineLR) and runner.param_schedulers[-1].begin == 4
     with pytest.raises(LipToolkitError, match='no complete cycle'):
         SelfCorrectionHook(start_epoch=8, cycle_epochs=3).before_run(_tiny_segmentor_runner())
+
+
+def test_aggregations_at_start_epoch_and_every_cycle_after_it_as_in_schps_train_py():
+    runner = _tiny_segmentor_runner(max_epochs=150)
+    runner.train_dataloader = []  # nothing to re-estimate BatchNorm on: only the timing is under test
+    hook = SelfCorrectionHook(start_epoch=100, cycle_epochs=10, cyclic_lr=False)
+    hook.before_run(runner)
+    aggregated_at = []
+    for epoch in range(150):
+        runner.epoch = epoch
+        before = hook.cycles
+        hook.after_train_epoch(runner)
+        if hook.cycles != before:
+            aggregated_at.append(epoch + 1)
+    # SCHP train.py 211 (schp_start=100, cycle_epochs=10): aggregate when (epoch + 1) >= schp_start and
+    # (epoch + 1 - schp_start) % cycle_epochs == 0; its cycle_n then weights the labels 1 / (cycle_n + 1)
+    assert aggregated_at == [e + 1 for e in range(150) if e + 1 >= 100 and (e + 1 - 100) % 10 == 0]
+    assert aggregated_at[0] == 100 and hook.cycles == 6
