@@ -32,7 +32,7 @@ POSE_ROWS = [
     ('configs/demo/pose_hrnet-tiny_1xb8-23e_lip-128x96.py', None, 'tiny demo model (the demo\'s schedule)'),
     ('configs/demo/pose_mspn-tiny_lip-128x96.py', None, 'tiny demo model'),
     ('configs/demo/pose_posefix-tiny_lip-128x96.py', None, 'tiny demo model'),
-    ('configs/demo/pose_posefix-tiny_1xb16-15e_lip-128x96.py', None, 'tiny demo model (the demo\'s schedule)'),
+    ('configs/demo/pose_posefix-tiny_1xb16-20e_lip-128x96.py', None, 'tiny demo model (the demo\'s schedule)'),
 ]
 
 # Parsing references: the HRNet-Seg README gives 65.8M for its LIP HRNetV2-W48. No CE2P total is published, so

@@ -21,7 +21,7 @@ from .core.logs import is_verbose
 from .core.progress import info
 
 POSE_HRNET = 'demo/pose_hrnet-tiny_1xb8-23e_lip-128x96.py'
-POSEFIX = 'demo/pose_posefix-tiny_1xb16-15e_lip-128x96.py'
+POSEFIX = 'demo/pose_posefix-tiny_1xb16-20e_lip-128x96.py'
 PARSING_CE2P = 'demo/parsing_ce2p-aspoc_r18-d16-tiny_1xb4-20e_synthetic-128x96.py'
 
 
@@ -69,7 +69,7 @@ class DemoPlan:
     test: int = 20
     seed: int = 0
     pose_epochs: int = 23
-    posefix_epochs: int = 15
+    posefix_epochs: int = 20
     parsing_epochs: int = 20
     pictures: int = 3
     validations: int = 4

@@ -11,5 +11,5 @@ members = [
     dict(config='demo/pose_hrnet-tiny_1xb8-23e_lip-128x96.py',
          checkpoint='demo_out/work_dirs/hrnet-tiny-seed2/epoch_23.pth', name='hrnet-tiny-seed2'),
 ]
-refiner = dict(config='demo/pose_posefix-tiny_1xb16-15e_lip-128x96.py',
-               checkpoint='demo_out/work_dirs/posefix-tiny/epoch_15.pth', name='posefix-tiny')
+refiner = dict(config='demo/pose_posefix-tiny_1xb16-20e_lip-128x96.py',
+               checkpoint='demo_out/work_dirs/posefix-tiny/epoch_20.pth', name='posefix-tiny')
