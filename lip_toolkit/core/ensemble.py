@@ -4,14 +4,25 @@
   every image meets the models in the same batch whatever the number of processes: a 2-rank run gives
   bit-identical predictions, hence exactly the scores of a 1-rank run;
 * per-rank sums (confusion matrices, predictions) are merged with one collective (:mod:`lip_toolkit.core.launch`);
+* the weighted sum that both tracks' averaging is made of (:func:`accumulate`);
 * the member-vs-ensemble score table and the line that compares the ensemble with its best member.
 
 It lives in ``core`` so that :mod:`lip_toolkit.pose.ensemble`, :mod:`lip_toolkit.parsing.ensemble` and
 :mod:`lip_toolkit.ensemble` (which dispatches to them) all import it without a cycle.
 """
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
 
 from . import launch
+
+
+def accumulate(total: Optional[np.ndarray], output: np.ndarray, weight: float) -> Optional[np.ndarray]:
+    """``total + weight * output`` (``total`` may be None; a zero weight leaves it as it is)."""
+    if weight == 0:
+        return total
+    contribution = output if weight == 1.0 else output * np.float32(weight)
+    return contribution if total is None else total + contribution
 
 
 def split_batches(items: Sequence, batch_size: int) -> List[Tuple[int, list]]:

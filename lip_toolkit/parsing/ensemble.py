@@ -19,7 +19,7 @@ import numpy as np
 from ..core.errors import LipToolkitError
 from ..core.progress import progress
 from ..core.launch import all_reduce_sum, output_directory
-from ..core.ensemble import format_member_table, split_batches, versus_best_member
+from ..core.ensemble import accumulate, format_member_table, split_batches, versus_best_member
 from ..ensemble_config import EnsembleSpec
 
 
@@ -40,14 +40,6 @@ def combine_outputs(outputs: List[np.ndarray], weights: List[float]) -> np.ndarr
     if total is None:
         raise ValueError('no member has a positive weight')
     return total
-
-
-def accumulate(total: Optional[np.ndarray], output: np.ndarray, weight: float) -> Optional[np.ndarray]:
-    """``total + weight * output`` (``total`` may be None; a zero weight leaves it as it is)."""
-    if weight == 0:
-        return total
-    contribution = output if weight == 1.0 else output * np.float32(weight)
-    return contribution if total is None else total + contribution
 
 
 def _check_outputs(member_name: str, outputs, images) -> None:

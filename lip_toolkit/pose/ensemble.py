@@ -19,7 +19,7 @@ import numpy as np
 from ..core.errors import LipToolkitError
 from ..core.progress import progress
 from ..core.launch import all_gather_objects
-from ..core.ensemble import format_member_table, split_batches, versus_best_member
+from ..core.ensemble import accumulate, format_member_table, split_batches, versus_best_member
 from ..ensemble_config import EnsembleSpec
 from .inference import NUM_JOINTS
 
@@ -62,8 +62,7 @@ def accumulate_heatmaps(total: Optional[np.ndarray], maps: np.ndarray, member_af
         return total
     if tuple(maps.shape[-2:]) != tuple(ref_shape) or not np.array_equal(member_affines, ref_affines):
         maps = warp_heatmaps(maps, member_affines, ref_affines, (ref_shape[1], ref_shape[0]))
-    contribution = maps if weight == 1.0 else maps * np.float32(weight)
-    return contribution if total is None else total + contribution
+    return accumulate(total, maps, weight)
 
 
 def reference_member(predictors: Dict[int, object], weights: List[float]) -> int:
