@@ -227,6 +227,19 @@ def parse_cfg_options(items: Sequence[str]) -> dict:
 LIP_DATASET_TYPES = ('LIPPoseDataset', 'LIPParsingDataset')
 
 
+def dataset_configs(node):
+    """Every dataset dict in a dataset config, each before the ones it wraps (``dataset`` / ``datasets`` of
+    wrappers such as ``CombinedDataset`` or ``ConcatDataset``, and lists of them)."""
+    if isinstance(node, dict):
+        yield node
+        for key in ('dataset', 'datasets'):
+            if key in node:
+                yield from dataset_configs(node[key])
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            yield from dataset_configs(item)
+
+
 def set_lip_data_root(cfg, data_root) -> int:
     """Point the LIP release datasets of the train/val/test dataloaders at ``data_root``; returns how many.
 
@@ -236,15 +249,8 @@ def set_lip_data_root(cfg, data_root) -> int:
     of their own (``data/cihp_lip``).
     """
     def lip_datasets(node):
-        if isinstance(node, dict):
-            if node.get('type') in LIP_DATASET_TYPES and node.get('data_root') is not None:
-                yield node
-            for key in ('dataset', 'datasets'):
-                if key in node:
-                    yield from lip_datasets(node[key])
-        elif isinstance(node, (list, tuple)):
-            for item in node:
-                yield from lip_datasets(item)
+        return (dataset for dataset in dataset_configs(node)
+                if dataset.get('type') in LIP_DATASET_TYPES and dataset.get('data_root') is not None)
 
     loaders = [cfg.get(name) for name in ('val_dataloader', 'test_dataloader', 'train_dataloader')]
     found = [list(lip_datasets(loader.get('dataset'))) if loader else [] for loader in loaders]

@@ -16,16 +16,11 @@ from ..core.errors import LipToolkitError
 
 def _walk_pipelines(node):
     """Every transform dict of every ``pipeline`` in a (possibly wrapped) dataset config."""
-    if isinstance(node, dict):
-        for step in node.get('pipeline') or []:
+    from ..core.runner import dataset_configs
+    for dataset in dataset_configs(node):
+        for step in dataset.get('pipeline') or []:
             if isinstance(step, dict):
                 yield step
-        for key in ('dataset', 'datasets'):
-            if key in node:
-                yield from _walk_pipelines(node[key])
-    elif isinstance(node, (list, tuple)):
-        for item in node:
-            yield from _walk_pipelines(item)
 
 
 def _pose_picture(sample) -> np.ndarray:
