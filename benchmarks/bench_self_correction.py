@@ -52,16 +52,33 @@ def _disk(radius: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
 
 
-def shift_boundaries(label: np.ndarray, rng: np.random.Generator, prob: float, max_shift: int) -> np.ndarray:
-    """Grow each foreground part, with probability ``prob``, by 1..``max_shift`` pixels over its neighbours."""
+def shift_boundaries(label: np.ndarray, rng: np.random.Generator, prob: float, max_shift: int,
+                     shrink: bool = False) -> np.ndarray:
+    """Move each foreground part's boundary, with probability ``prob``, by 1..``max_shift`` pixels: grow the part
+    over its neighbours, or, with ``shrink`` and a fair coin, shrink it (the pixels it loses take the label of the
+    nearest pixel outside it). Growing alone moves every boundary outwards, a bias all the labels share."""
     import cv2
     out = label.copy()
     for cls in rng.permutation([c for c in np.unique(label) if 0 < c < 255]):
         if rng.random() >= prob:
             continue
-        grown = cv2.dilate((label == cls).astype(np.uint8), _disk(int(rng.integers(1, max_shift + 1)))) > 0
-        out[grown & (label != 255)] = cls
+        radius = int(rng.integers(1, max_shift + 1))
+        part = (label == cls).astype(np.uint8)
+        if shrink and rng.random() < 0.5:
+            lost = (part > 0) & ~(cv2.erode(part, _disk(radius), borderType=cv2.BORDER_REPLICATE) > 0)
+            out[lost] = nearest_outside_label(label, part > 0)[lost]
+        else:
+            grown = cv2.dilate(part, _disk(radius)) > 0
+            out[grown & (label != 255)] = cls
     return out
+
+
+def nearest_outside_label(label: np.ndarray, part: np.ndarray) -> np.ndarray:
+    """``label`` with every pixel of the mask ``part`` given the label of the nearest pixel outside it (Euclidean
+    distance; ties broken by scipy's scan order)."""
+    from scipy.ndimage import distance_transform_edt
+    _, (rows, cols) = distance_transform_edt(part, return_indices=True)
+    return label[rows, cols]
 
 
 def drop_small_parts(label: np.ndarray, rng: np.random.Generator, prob: float, small_area: int) -> np.ndarray:
@@ -86,9 +103,9 @@ def swap_left_right(label: np.ndarray) -> np.ndarray:
 
 
 def corrupt_label(label: np.ndarray, rng: np.random.Generator, p_boundary: float, shift: int, p_drop: float,
-                  small_area: int, p_swap: float) -> np.ndarray:
+                  small_area: int, p_swap: float, shrink: bool = False) -> np.ndarray:
     """One noisy annotation of a clean label map (the three kinds of error above, in that order)."""
-    noisy = shift_boundaries(label, rng, p_boundary, shift)
+    noisy = shift_boundaries(label, rng, p_boundary, shift, shrink)
     noisy = drop_small_parts(noisy, rng, p_drop, small_area)
     if rng.random() < p_swap:
         noisy = swap_left_right(noisy)
@@ -133,7 +150,7 @@ def make_noisy_tree(clean: Path, noisy: Path, args) -> dict:
     for path in sorted((clean / TRAIN_LABELS).glob('*.png')):
         label = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
         noisy_label = corrupt_label(label, rng, args.p_boundary, args.shift, args.p_drop, args.small_area,
-                                    args.p_swap)
+                                    args.p_swap, shrink=args.boundary == 'both')
         cv2.imwrite(str(out_dir / path.name), noisy_label)
         conf += confusion_matrix(label, noisy_label)
     scores = miou_from_confusion(conf)
@@ -253,7 +270,8 @@ def train_and_score(data_root: Path, work_dir: Path, seed: int, args, self_corre
                         'default_hooks.self_correction.type': 'SelfCorrectionHook',
                         'default_hooks.self_correction.start_epoch': args.start_epoch,
                         'default_hooks.self_correction.cycle_epochs': args.cycle_epochs,
-                        'default_hooks.self_correction.refine_labels': refine_labels})
+                        'default_hooks.self_correction.refine_labels': refine_labels,
+                        'default_hooks.self_correction.soft_loss_scale': args.soft_loss_scale})
     cfg = load_config(args.config)
     merge_train_args(cfg, args.config, work_dir=work_dir, data_root=data_root, cfg_options=options)
     start = time.perf_counter()
@@ -311,10 +329,16 @@ def main(argv=None) -> int:
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--noise-seed', type=int, default=0)
     parser.add_argument('--p-boundary', type=float, default=0.5)
+    parser.add_argument('--boundary', choices=('both', 'grow'), default='both',
+                        help="boundary shifts grow or shrink a part ('both', no shared bias) or only grow it "
+                             "('grow', the benchmark before 2026-12-07's third session)")
     parser.add_argument('--shift', type=int, default=2)
     parser.add_argument('--p-drop', type=float, default=0.5)
     parser.add_argument('--small-area', type=int, default=40)
     parser.add_argument('--p-swap', type=float, default=0.2)
+    parser.add_argument('--soft-loss-scale', type=float, default=1.0,
+                        help="SelfCorrectionHook's factor on the soft term (1: the hook's default; 0.05: SCHP's, "
+                             "whose KL 'mean' divides by the 20 classes)")
     parser.add_argument('--clean', action='store_true', help='also train the baseline on the clean labels')
     parser.add_argument('--ablation', action='store_true',
                         help='also run self-correction without label refinement (cycles and aggregation alone)')
@@ -338,7 +362,7 @@ def main(argv=None) -> int:
     clean = args.out / f'clean_{full.name}_h{args.image_height}'
     if not (clean / TRAIN_LABELS).is_dir():
         downscale_tree(full, clean, args.image_height)
-    noisy = args.out / (f'noisy_{clean.name}_n{args.noise_seed}_b{args.p_boundary}_s{args.shift}'
+    noisy = args.out / (f'noisy_{clean.name}_n{args.noise_seed}_{args.boundary}{args.p_boundary}_s{args.shift}'
                         f'_d{args.p_drop}_a{args.small_area}_w{args.p_swap}')
     agreement = make_noisy_tree(clean, noisy, args)
     print(f'synthetic LIP {args.train} train / {args.val} val (seed {args.data_seed}) at {args.image_height} pixels '

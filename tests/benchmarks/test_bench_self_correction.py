@@ -52,6 +52,56 @@ def test_boundary_shift_grows_a_part_by_the_drawn_radius_and_never_touches_ignor
     assert (bench.shift_boundaries(label, np.random.default_rng(0), prob=0.0, max_shift=3) == label).all()
 
 
+def test_boundary_shift_both_ways_grows_or_shrinks_a_part_by_the_drawn_radius():
+    bench = _bench()
+    label = np.zeros((9, 9), np.uint8)
+    label[2:7, 2:5] = 14      # a 5x3 arm on background
+    label[:, 8] = 255
+    arm = label == 14
+    grown = arm.copy()        # radius 1: the 4-neighbours (cv2's 3x3 ellipse is a cross)
+    grown[1:] |= arm[:-1]
+    grown[:-1] |= arm[1:]
+    grown[:, 1:] |= arm[:, :-1]
+    grown[:, :-1] |= arm[:, 1:]
+    core = np.zeros_like(arm)
+    core[3:6, 3] = True       # worked by hand: shrunk by 1, a 5x3 rectangle keeps its 3x1 inside
+    seen = set()
+    for seed in range(12):
+        noisy = bench.shift_boundaries(label, np.random.default_rng(seed), prob=1.0, max_shift=1, shrink=True)
+        direction = 'grow' if (noisy == 14).sum() > arm.sum() else 'shrink'
+        assert ((noisy == 14) == (grown if direction == 'grow' else core)).all(), (seed, direction)
+        assert ((noisy == 0) == ~(noisy == 14) & (label != 255)).all() and (noisy[label == 255] == 255).all()
+        seen.add(direction)
+    assert seen == {'grow', 'shrink'}   # a fair coin picks the direction
+    for seed in range(6):               # without shrink, only growth
+        assert ((bench.shift_boundaries(label, np.random.default_rng(seed), 1.0, 1) == 14) == grown).all()
+    # with upper clothes on its right (shifted too), a shrunk arm's right side goes to the clothes, its left to
+    # the background; the clothes' own shift (radius 1) reaches neither column 2 nor, shrinking, column 4
+    label[2:7, 5:7] = 5
+    shrinks = 0
+    for seed in range(12):
+        noisy = bench.shift_boundaries(label, np.random.default_rng(seed), prob=1.0, max_shift=1, shrink=True)
+        if noisy[4, 2] != 14:
+            assert (noisy[3:6, 2] == 0).all() and (noisy[3:6, 4] == 5).all() and (noisy[3:6, 3] == 14).all()
+            shrinks += 1
+    assert shrinks
+
+
+def test_a_shrunk_part_gives_its_pixels_to_the_nearest_label_outside_it():
+    bench = _bench()
+    label = np.zeros((9, 9), np.uint8)
+    label[2:7, 2:5] = 14      # the arm, background on three sides ...
+    label[2:7, 5:7] = 5       # ... and upper clothes on its right
+    filled = bench.nearest_outside_label(label, label == 14)
+    assert (filled[label != 14] == label[label != 14]).all()
+    # worked by hand (pixels without a tie): the left column and the top / bottom rows' middle take the
+    # background, the right column's middle the clothes, the centre is 2 from both: (4, 3) is 2 from column 1
+    # (background) and 2 from column 5 (clothes), a tie; (4, 2) is 1 from column 1
+    for (row, col), expected in {(4, 2): 0, (3, 2): 0, (2, 3): 0, (6, 3): 0, (4, 4): 5, (3, 4): 5, (5, 4): 5}.items():
+        assert filled[row, col] == expected, (row, col)
+    assert set(np.unique(filled[label == 14])) <= {0, 5}
+
+
 def test_small_parts_take_the_label_that_surrounds_them_and_large_parts_stay():
     bench = _bench()
     label = _person()
