@@ -22,8 +22,9 @@ is 136 GB in bytes). Where this module departs from that code, on purpose (docs/
 * ignored pixels stay ignored (SCHP's ``to_one_hot`` overwrites them with 0 in place, so its KL and the following
   Lovasz term count them as background);
 * the soft term is the cross-entropy with the soft labels (equal to the KL up to the labels' entropy, which has
-  no gradient) reduced like the term it replaces; ``soft_loss_scale`` reproduces SCHP's ``F.kl_div`` 'mean',
-  which also divides by the number of classes;
+  no gradient), class-weighted (``-sum_c w_c q_c log p_c``) and reduced like the term it replaces (a
+  class-weighted 'mean' is refused: MMSeg divides it by the hard labels' weights); ``soft_loss_scale``
+  reproduces SCHP's ``F.kl_div`` 'mean', which also divides by the number of classes;
 * the edge branch keeps its hard targets (SCHP refines edge labels the same way).
 
 Switch it on for any parsing config without editing it::
@@ -43,6 +44,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.optim.scheduler.lr_scheduler import LRSchedulerMixin
 from mmengine.optim.scheduler.param_scheduler import _ParamScheduler
+from mmseg.models.losses.utils import weight_reduce_loss
 from mmseg.registry import HOOKS, PARAM_SCHEDULERS
 
 from ..core.errors import LipToolkitError
@@ -85,17 +87,19 @@ class CyclicCosineLR(LRSchedulerMixin, _ParamScheduler):
 
 class RefinedLabelLoss(nn.Module):
     """Wraps a cross-entropy term of a decode head: the term itself until soft labels are set, then the
-    cross-entropy with ``softmax((1 - a) z + a onehot(label))`` for the aggregated model's logits ``z``.
+    cross-entropy with ``softmax((1 - a) z + a onehot(label))`` for the aggregated model's logits ``z``
+    (:func:`soft_cross_entropy`, with the term's class weights, reduction and ``loss_weight``).
 
     The hook sets :attr:`soft_logits` and :attr:`label_weight` (``a``) for one training iteration and clears them.
 
     Args:
-        plain: the loss module replaced (MMSeg's ``CrossEntropyLoss`` without sigmoid or class weights).
+        plain: the loss module replaced (MMSeg's softmax ``CrossEntropyLoss``, with or without class weights).
         scale: factor on the soft term, on top of the plain term's ``loss_weight``.
     """
 
     def __init__(self, plain: nn.Module, scale: float = 1.0):
         super().__init__()
+        _check_reduction(plain.class_weight, plain.reduction)
         self.plain = plain
         self.scale = float(scale)
         self.soft_logits: Optional[torch.Tensor] = None
@@ -105,17 +109,50 @@ class RefinedLabelLoss(nn.Module):
     def loss_name(self) -> str:
         return self.plain.loss_name
 
-    def forward(self, cls_score, label, weight=None, ignore_index=255, **kwargs):
+    def forward(self, cls_score, label, weight=None, avg_factor=None, reduction_override=None, ignore_index=255,
+                **kwargs):
         if self.soft_logits is None:
-            return self.plain(cls_score, label, weight=weight, ignore_index=ignore_index, **kwargs)
+            return self.plain(cls_score, label, weight=weight, avg_factor=avg_factor,
+                              reduction_override=reduction_override, ignore_index=ignore_index, **kwargs)
         target = refined_soft_labels(self.soft_logits, label, self.label_weight, ignore_index,
                                      size=cls_score.shape[2:])
-        valid = label != ignore_index
-        per_pixel = -(target * F.log_softmax(cls_score, dim=1)).sum(dim=1) * valid
-        # Same denominator as the term replaced: MMSeg's CE averages over all pixels unless avg_non_ignore.
-        count = valid.sum() if getattr(self.plain, 'avg_non_ignore', True) else torch.tensor(valid.numel())
-        loss = per_pixel.sum() / count.clamp(min=1).to(per_pixel.dtype)
-        return self.scale * getattr(self.plain, 'loss_weight', 1.0) * loss
+        class_weight = None if self.plain.class_weight is None else cls_score.new_tensor(self.plain.class_weight)
+        loss = soft_cross_entropy(cls_score, target, label, weight=weight, class_weight=class_weight,
+                                  reduction=reduction_override or self.plain.reduction, avg_factor=avg_factor,
+                                  ignore_index=ignore_index, avg_non_ignore=self.plain.avg_non_ignore)
+        return self.scale * self.plain.loss_weight * loss
+
+
+def _check_reduction(class_weight, reduction: str) -> None:
+    if class_weight is not None and reduction == 'mean':
+        # MMSeg 1.2.2 divides this mean by the class weights of the hard labels (and fails on ignored pixels): no
+        # soft-label counterpart to match.
+        raise LipToolkitError("SelfCorrectionHook: a class-weighted CrossEntropyLoss with reduction='mean' cannot "
+                              "be refined (MMSeg divides it by the hard labels' weights); use reduction='none', "
+                              'as configs/demo do')
+
+
+def soft_cross_entropy(cls_score: torch.Tensor, target: torch.Tensor, label: torch.Tensor, weight=None,
+                       class_weight: Optional[torch.Tensor] = None, reduction: str = 'mean', avg_factor=None,
+                       ignore_index: int = 255, avg_non_ignore: bool = False) -> torch.Tensor:
+    """Cross-entropy with probability targets, reduced as MMSeg's ``cross_entropy`` reduces the hard one.
+
+    Per pixel ``-sum_c w_c q_c log p_c`` (``w`` the class weights, 1 without; torch's ``F.cross_entropy`` with
+    probability targets and ``weight``; for a one-hot ``q`` MMSeg's ``-w_y log p_y``), 0 where ``label`` is
+    ``ignore_index``, times the pixel ``weight``. ``'none'`` returns that (B, H, W) map, ``'sum'`` its sum,
+    ``'mean'`` its sum over all pixels, or the labelled ones with ``avg_non_ignore`` (or over ``avg_factor``); a
+    class-weighted ``'mean'`` without ``avg_factor`` is refused (:func:`_check_reduction`).
+    """
+    valid = label != ignore_index
+    log_probs = F.log_softmax(cls_score, dim=1)
+    if class_weight is not None:
+        log_probs = log_probs * class_weight.view(1, -1, 1, 1)
+    per_pixel = -(target * log_probs).sum(dim=1) * valid
+    if avg_factor is None and reduction == 'mean':
+        _check_reduction(class_weight, reduction)
+        avg_factor = int(valid.sum()) if avg_non_ignore else label.numel()
+    return weight_reduce_loss(per_pixel, weight=None if weight is None else weight.float(), reduction=reduction,
+                              avg_factor=avg_factor)
 
 
 def refined_soft_labels(soft_logits: torch.Tensor, label: torch.Tensor, label_weight: float,
@@ -233,10 +270,11 @@ class SelfCorrectionHook(Hook):
 
     From ``start_epoch`` the learning rate follows :class:`CyclicCosineLR` (the config's schedulers are cut at
     ``start_epoch``); at ``start_epoch`` and every ``cycle_epochs`` epochs after it the weights are aggregated,
-    BatchNorm re-estimated and the cross-entropy terms of every decode / auxiliary head switch to refined soft
-    labels. The aggregated model and the cycle count go into every checkpoint, so ``--resume`` continues exactly.
-    With ``final_weights='averaged'`` the last epoch ends with the aggregated weights loaded into the model, so the
-    final checkpoint and validation are those of the aggregated model (SCHP's released weights are).
+    BatchNorm re-estimated and the softmax cross-entropy terms of every decode / auxiliary head (class-weighted or
+    not) switch to refined soft labels. The aggregated model and the cycle count go into every checkpoint, so
+    ``--resume`` continues exactly. With ``final_weights='averaged'`` the last epoch ends with the aggregated
+    weights loaded into the model, so the final checkpoint and validation are those of the aggregated model (SCHP's
+    released weights are).
 
     Args:
         start_epoch: epochs before the first cycle, at whose end the first aggregation is made (SCHP: 100 of 150;
@@ -291,8 +329,8 @@ class SelfCorrectionHook(Hook):
                 f'cycles of {self.cycle_epochs}): the final model keeps its own weights, not the aggregated ones')
         self.refined_losses = self._wrap_cross_entropy_terms(model)
         if not self.refined_losses:
-            raise LipToolkitError('SelfCorrectionHook: no softmax CrossEntropyLoss without class weights in the '
-                                  "model's decode heads, nothing to refine")
+            raise LipToolkitError("SelfCorrectionHook: no softmax CrossEntropyLoss in the model's decode heads, "
+                                  'nothing to refine')
         self.averaged = copy.deepcopy(model)
         for param in self.averaged.parameters():
             param.requires_grad_(False)
@@ -312,8 +350,7 @@ class SelfCorrectionHook(Hook):
                 if isinstance(term, RefinedLabelLoss):
                     wrapped.append(term)
                     continue
-                if not isinstance(term, CrossEntropyLoss) or term.use_sigmoid or term.use_mask \
-                        or term.class_weight is not None:
+                if not isinstance(term, CrossEntropyLoss) or term.use_sigmoid or term.use_mask:
                     continue
                 refined = RefinedLabelLoss(term, self.soft_loss_scale)
                 if index is None:

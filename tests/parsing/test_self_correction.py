@@ -1,6 +1,9 @@
 """Self-correction (lip_toolkit/parsing/self_correction.py): the cyclical schedule against SCHP's formula, weight
-aggregation and BatchNorm re-estimation against direct computations, refined labels worked by hand, and (slow)
-the switch on a real training: SIGKILL + resume equal to an uninterrupted run, and two gloo ranks."""
+aggregation and BatchNorm re-estimation against direct computations, refined labels worked by hand, the soft term
+against torch's and MMSeg's cross-entropy (class weights, reductions), the demo's class-weighted CE2P config
+trained with it, and (slow) the switch on a real training: SIGKILL + resume equal to an uninterrupted run, and two
+gloo ranks."""
+import json
 import math
 import os
 import signal
@@ -36,6 +39,7 @@ def _mmseg_scope():
 
 SCHP_CONFIG = CONFIGS_DIR / 'parsing' / 'schp' / 'schp_ce2p_r101-d16_3xb16-150e_lip-473x473.py'
 TINY_UNET = CONFIGS_DIR / 'parsing' / 'schp' / 'fcn_unet-tiny_75e_synthetic-64x64.py'
+DEMO_CE2P = CONFIGS_DIR / 'demo' / 'parsing_ce2p-aspoc_r18-d16-tiny_1xb4-20e_synthetic-128x96.py'
 
 
 def schp_lr(epoch, lr=7e-3, total=150, start_cyclical=100, cycle=10, warmup=10):
@@ -167,6 +171,90 @@ def test_refined_loss_is_the_plain_term_until_soft_labels_then_soft_cross_entrop
     denominator = count if avg_non_ignore else label.numel()
     got = refined(scores, label, ignore_index=255)
     assert float(got) == pytest.approx(0.5 * 0.7 * total / denominator, rel=1e-5)
+
+
+CLASS_WEIGHT = [0.5, 2.0, 1.0, 3.0]
+
+
+def _scores_and_labels(seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    scores = torch.randn(2, 4, 3, 5, generator=generator)
+    label = torch.randint(0, 4, (2, 3, 5), generator=generator)
+    label[0, 0, :2] = 255
+    label[1, 2, 4] = 255
+    return scores, label
+
+
+def test_class_weighted_soft_term_per_pixel_is_torchs_cross_entropy_with_probability_targets():
+    scores, label = _scores_and_labels()
+    plain = CrossEntropyLoss(loss_weight=0.7, reduction='none', class_weight=CLASS_WEIGHT)
+    refined = RefinedLabelLoss(plain, scale=0.5)
+    refined.soft_logits = torch.randn(2, 4, 3, 5, generator=torch.Generator().manual_seed(1))
+    refined.label_weight = 1 / 3
+    target = refined_soft_labels(refined.soft_logits, label, 1 / 3)
+    got = refined(scores, label, ignore_index=255)
+    # torch's own soft cross-entropy: -sum_c w_c q_c log p_c per pixel; MMSeg's 'none' leaves ignored pixels at 0
+    expected = F.cross_entropy(scores, target, weight=torch.tensor(CLASS_WEIGHT), reduction='none')
+    expected = 0.5 * 0.7 * expected * (label != 255)
+    assert got.shape == plain(scores, label, ignore_index=255).shape == label.shape  # mmengine means it the same
+    assert torch.allclose(got, expected, atol=1e-6)
+    assert torch.count_nonzero(got[label == 255]) == 0 and torch.count_nonzero(got[label != 255]) == 27
+
+
+def _one_hot_refined(plain, label):
+    """A RefinedLabelLoss whose refined labels are exactly one-hot (the aggregated model sure of the label)."""
+    refined = RefinedLabelLoss(plain)
+    refined.soft_logits = 1000.0 * F.one_hot(torch.where(label == 255, 0, label), 4).permute(0, 3, 1, 2).float()
+    refined.label_weight = 0.5
+    target = refined_soft_labels(refined.soft_logits, label, 0.5)
+    assert set(target.unique().tolist()) == {0.0, 1.0}
+    return refined
+
+
+@pytest.mark.parametrize('class_weight, reduction, avg_non_ignore, pixel_weight', [
+    (class_weight, reduction, avg_non_ignore, pixel_weight)
+    for class_weight in (None, CLASS_WEIGHT) for reduction in ('none', 'mean', 'sum')
+    for avg_non_ignore in (False, True) for pixel_weight in (False, True)
+    if not (class_weight and reduction == 'mean')])  # refused: test_class_weighted_mean_is_refused_in_one_line
+def test_with_one_hot_soft_labels_the_term_is_mmsegs_cross_entropy(class_weight, reduction, avg_non_ignore,
+                                                                     pixel_weight):
+    scores, label = _scores_and_labels()
+    weight = torch.rand(label.shape, generator=torch.Generator().manual_seed(2)) if pixel_weight else None
+    plain = CrossEntropyLoss(loss_weight=0.7, reduction=reduction, class_weight=class_weight,
+                             avg_non_ignore=avg_non_ignore)
+    refined = _one_hot_refined(plain, label)
+    expected = plain(scores, label, weight=weight, ignore_index=255)
+    got = refined(scores, label, weight=weight, ignore_index=255)
+    assert got.shape == expected.shape
+    assert torch.allclose(got, expected, atol=1e-6, rtol=1e-5)
+
+
+def test_with_one_hot_soft_labels_reduction_override_and_avg_factor_follow_mmseg():
+    scores, label = _scores_and_labels()
+    for class_weight, override, avg_factor in ((None, 'mean', None), (None, 'sum', None), (None, 'mean', 7.5),
+                                               (CLASS_WEIGHT, 'mean', 7.5), (CLASS_WEIGHT, 'none', None)):
+        plain = CrossEntropyLoss(reduction='sum' if override == 'none' else 'none', class_weight=class_weight)
+        refined = _one_hot_refined(plain, label)
+        kwargs = dict(reduction_override=override, avg_factor=avg_factor, ignore_index=255)
+        assert torch.allclose(refined(scores, label, **kwargs), plain(scores, label, **kwargs), atol=1e-6)
+
+
+def test_class_weighted_mean_is_refused_in_one_line():
+    # MMSeg 1.2.2 divides this mean by the class weights of the hard labels and fails on any ignored pixel
+    scores, label = _scores_and_labels()
+    with pytest.raises(IndexError):
+        CrossEntropyLoss(class_weight=CLASS_WEIGHT)(scores, label, ignore_index=255)
+    with pytest.raises(LipToolkitError, match="reduction='none'") as refused:
+        RefinedLabelLoss(CrossEntropyLoss(class_weight=CLASS_WEIGHT))
+    assert '\n' not in str(refused.value)
+    refined = RefinedLabelLoss(CrossEntropyLoss(class_weight=CLASS_WEIGHT, reduction='none'))
+    refined.soft_logits = torch.zeros(2, 4, 3, 5)
+    with pytest.raises(LipToolkitError, match="reduction='mean'"):
+        refined(scores, label, reduction_override='mean', ignore_index=255)
+    runner = _tiny_segmentor_runner()
+    runner.model.decode_head.loss_decode = CrossEntropyLoss(class_weight=CLASS_WEIGHT)
+    with pytest.raises(LipToolkitError, match='class-weighted'):
+        SelfCorrectionHook(start_epoch=4, cycle_epochs=3).before_run(runner)
 
 
 def test_checkpoint_round_trip_restores_cycles_and_aggregated_weights():
@@ -325,3 +413,36 @@ def test_aggregations_at_start_epoch_and_every_cycle_after_it_as_in_schps_train_
     # (epoch + 1 - schp_start) % cycle_epochs == 0; its cycle_n then weights the labels 1 / (cycle_n + 1)
     assert aggregated_at == [e + 1 for e in range(150) if e + 1 >= 100 and (e + 1 - 100) % 10 == 0]
     assert aggregated_at[0] == 100 and hook.cycles == 6
+
+
+@pytest.fixture(scope='module')
+def eight_image_lip(tmp_path_factory):
+    from lip_toolkit.synthetic import synthesize_lip
+    root = tmp_path_factory.mktemp('lip8')
+    synthesize_lip(root, train=8, val=1, test=1, seed=0)
+    return root
+
+
+def _train_demo_ce2p(data_root, work_dir, refine_labels):
+    from lip_toolkit.core.runner import train
+    options = {'train_cfg.max_epochs': 2, 'train_cfg.val_interval': 10, 'default_hooks.logger.interval': 1,
+               'default_hooks.self_correction.type': 'SelfCorrectionHook',
+               'default_hooks.self_correction.start_epoch': 1, 'default_hooks.self_correction.cycle_epochs': 1,
+               'default_hooks.self_correction.refine_labels': refine_labels}
+    work = train(DEMO_CE2P, work_dir=work_dir, data_root=data_root, cfg_options=options, quiet=True)
+    logged = [json.loads(line) for line in next(work.glob('*/vis_data/scalars.json')).read_text().splitlines()]
+    losses = {(entry['epoch'], entry['iter']): entry['decode.loss_ce_fused'] for entry in logged if 'epoch' in entry}
+    return losses, _load(work / 'epoch_2.pth')
+
+
+def test_demo_ce2p_config_with_class_weighted_ce_trains_on_refined_labels(eight_image_lip, tmp_path):
+    # the demo's CE2P config: class-weighted CrossEntropyLoss with reduction='none' on both parsing outputs
+    soft, soft_checkpoint = _train_demo_ce2p(eight_image_lip, tmp_path / 'soft', True)
+    hard, hard_checkpoint = _train_demo_ce2p(eight_image_lip, tmp_path / 'hard', False)
+    assert soft_checkpoint[CHECKPOINT_KEY]['cycles'] == hard_checkpoint[CHECKPOINT_KEY]['cycles'] == 2
+    first_epoch = [key for key in soft if key[0] == 1]
+    second_epoch = [key for key in soft if key[0] == 2]
+    assert len(first_epoch) == len(second_epoch) == 2  # 8 images, batch 4
+    # same seed: the same first epoch; after the first aggregation the refined labels change every loss
+    assert [soft[key] for key in first_epoch] == [hard[key] for key in first_epoch]
+    assert all(abs(soft[key] - hard[key]) > 1e-3 for key in second_epoch)
