@@ -202,7 +202,7 @@ class SelfCorrectionProbe(Hook):
         from lip_toolkit.parsing.metrics import confusion_matrix, miou_from_confusion
         return float(miou_from_confusion(sum(confusion_matrix(gt, pred) for gt, pred in pairs))['mIoU'])
 
-    def _score(self, model, label_weight=None) -> dict:
+    def _score(self, model, label_weight=None, mixing='logits') -> dict:
         import torch
         from lip_toolkit.parsing.self_correction import refined_soft_labels
         val = self._miou((label, logits.argmax(0)) for (_, label), logits in zip(self.val, self._logits(model, self.val)))
@@ -210,8 +210,9 @@ class SelfCorrectionProbe(Hook):
         scores = dict(val=val, train=self._miou((clean, logits.argmax(0))
                                                for clean, logits in zip(self.train_clean, train_logits)))
         if label_weight is not None:
-            refined = [refined_soft_labels(torch.from_numpy(logits)[None], torch.from_numpy(noisy.astype(np.int64))[None],
-                                           label_weight)[0].argmax(0).numpy()
+            refined = [refined_soft_labels(torch.from_numpy(logits)[None],
+                                           torch.from_numpy(noisy.astype(np.int64))[None], label_weight,
+                                           mixing=mixing)[0].argmax(0).numpy()
                        for (_, noisy), logits in zip(self.train, train_logits)]
             wrong = sum(int((noisy != clean).sum()) for (_, noisy), clean in zip(self.train, self.train_clean))
             right = sum(int((noisy == clean).sum()) for (_, noisy), clean in zip(self.train, self.train_clean))
@@ -239,7 +240,8 @@ class SelfCorrectionProbe(Hook):
     def _score_aggregated(self, runner) -> None:
         hook = self._hook(runner)
         if self.rows and 'averaged' not in self.rows[-1] and hook.cycles == len(self.rows):
-            self.rows[-1]['averaged'] = self._score(hook.averaged, label_weight=1.0 / (hook.cycles + 1))
+            self.rows[-1]['averaged'] = self._score(hook.averaged, label_weight=1.0 / (hook.cycles + 1),
+                                                   mixing=hook.label_mixing)
             # how far the aggregated weights are from the model as trained (0 at the first aggregation, a copy)
             squared = [float(((avg - last) ** 2).sum()) for avg, last in zip(hook.averaged.parameters(), self.trained)]
             norm = sum(float((last ** 2).sum()) for last in self.trained)
@@ -271,7 +273,9 @@ def train_and_score(data_root: Path, work_dir: Path, seed: int, args, self_corre
                         'default_hooks.self_correction.start_epoch': args.start_epoch,
                         'default_hooks.self_correction.cycle_epochs': args.cycle_epochs,
                         'default_hooks.self_correction.refine_labels': refine_labels,
-                        'default_hooks.self_correction.soft_loss_scale': args.soft_loss_scale})
+                        'default_hooks.self_correction.soft_loss_scale': args.soft_loss_scale,
+                        'default_hooks.self_correction.peak_ratio': args.peak_ratio,
+                        'default_hooks.self_correction.label_mixing': args.label_mixing})
     cfg = load_config(args.config)
     merge_train_args(cfg, args.config, work_dir=work_dir, data_root=data_root, cfg_options=options)
     start = time.perf_counter()
@@ -339,6 +343,10 @@ def main(argv=None) -> int:
     parser.add_argument('--soft-loss-scale', type=float, default=1.0,
                         help="SelfCorrectionHook's factor on the soft term (1: the hook's default; 0.05: SCHP's, "
                              "whose KL 'mean' divides by the 20 classes)")
+    parser.add_argument('--label-mixing', choices=('logits', 'probabilities'), default='logits',
+                        help="SelfCorrectionHook's label_mixing ('logits': SCHP's code)")
+    parser.add_argument('--peak-ratio', type=float, default=0.5,
+                        help="the cycles' learning rate at each restart, as a fraction of the initial one (SCHP: 0.5)")
     parser.add_argument('--clean', action='store_true', help='also train the baseline on the clean labels')
     parser.add_argument('--ablation', action='store_true',
                         help='also run self-correction without label refinement (cycles and aggregation alone)')

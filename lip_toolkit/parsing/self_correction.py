@@ -95,13 +95,15 @@ class RefinedLabelLoss(nn.Module):
     Args:
         plain: the loss module replaced (MMSeg's softmax ``CrossEntropyLoss``, with or without class weights).
         scale: factor on the soft term, on top of the plain term's ``loss_weight``.
+        mixing: how the label enters the soft labels (:func:`refined_soft_labels`).
     """
 
-    def __init__(self, plain: nn.Module, scale: float = 1.0):
+    def __init__(self, plain: nn.Module, scale: float = 1.0, mixing: str = 'logits'):
         super().__init__()
         _check_reduction(plain.class_weight, plain.reduction)
         self.plain = plain
         self.scale = float(scale)
+        self.mixing = mixing
         self.soft_logits: Optional[torch.Tensor] = None
         self.label_weight = 1.0
 
@@ -115,7 +117,7 @@ class RefinedLabelLoss(nn.Module):
             return self.plain(cls_score, label, weight=weight, avg_factor=avg_factor,
                               reduction_override=reduction_override, ignore_index=ignore_index, **kwargs)
         target = refined_soft_labels(self.soft_logits, label, self.label_weight, ignore_index,
-                                     size=cls_score.shape[2:])
+                                     size=cls_score.shape[2:], mixing=self.mixing)
         class_weight = None if self.plain.class_weight is None else cls_score.new_tensor(self.plain.class_weight)
         loss = soft_cross_entropy(cls_score, target, label, weight=weight, class_weight=class_weight,
                                   reduction=reduction_override or self.plain.reduction, avg_factor=avg_factor,
@@ -155,9 +157,17 @@ def soft_cross_entropy(cls_score: torch.Tensor, target: torch.Tensor, label: tor
                               avg_factor=avg_factor)
 
 
+LABEL_MIXINGS = ('logits', 'probabilities')
+
+
 def refined_soft_labels(soft_logits: torch.Tensor, label: torch.Tensor, label_weight: float,
-                        ignore_index: int = 255, size=None) -> torch.Tensor:
-    """SCHP's refined labels: ``softmax((1 - a) z + a onehot(label))`` per pixel (``utils/criterion.py`` 72-76).
+                        ignore_index: int = 255, size=None, mixing: str = 'logits') -> torch.Tensor:
+    """SCHP's refined labels: ``softmax((1 - a) z + a onehot(label))`` per pixel (``utils/criterion.py`` 72-76),
+    or with ``mixing='probabilities'`` ``(1 - a) softmax(z) + a onehot(label)``.
+
+    SCHP's code adds the label to the logits, where it weighs at most ``a`` against logit margins of several units,
+    so the aggregated model overrides the label wherever it is confident; averaged as probabilities the label keeps
+    weight ``a`` (1/2 after the first aggregation: the argmax cannot change before the second).
 
     Args:
         soft_logits: (B, C, h, w) logits of the aggregated model, bilinearly resized to ``size`` (align_corners
@@ -165,6 +175,7 @@ def refined_soft_labels(soft_logits: torch.Tensor, label: torch.Tensor, label_we
         label: (B, H, W) integer labels; ``ignore_index`` pixels get the softmax of ``(1 - a) z`` alone (they are
             masked out of every loss).
         label_weight: ``a = 1 / (m + 1)`` after ``m`` aggregations.
+        mixing: ``'logits'`` (SCHP's code) or ``'probabilities'``.
 
     Returns:
         (B, C, H, W) probabilities.
@@ -176,6 +187,10 @@ def refined_soft_labels(soft_logits: torch.Tensor, label: torch.Tensor, label_we
     valid = label != ignore_index
     onehot = F.one_hot(torch.where(valid, label, torch.zeros_like(label)).long(), num_classes)
     onehot = onehot.permute(0, 3, 1, 2).to(soft_logits.dtype) * valid[:, None]
+    if mixing == 'probabilities':
+        return (1 - label_weight) * torch.softmax(soft_logits.detach(), dim=1) + label_weight * onehot
+    if mixing != 'logits':
+        raise LipToolkitError(f"label mixing must be one of {', '.join(LABEL_MIXINGS)}, got {mixing!r}")
     return torch.softmax((1 - label_weight) * soft_logits.detach() + label_weight * onehot, dim=1)
 
 
@@ -286,6 +301,9 @@ class SelfCorrectionHook(Hook):
             with 'mean' reduction is 1 / num_classes of that).
         refine_labels: train on refined soft labels after the first aggregation (False keeps the hard labels: the
             cycles and the aggregation alone, for ablations).
+        label_mixing: ``'logits'`` (SCHP's code: the label is added to the aggregated model's logits) or
+            ``'probabilities'`` (a weighted average of the model's probabilities and the one-hot label, in which
+            the label keeps weight ``a``); see :func:`refined_soft_labels`.
         final_weights: ``'averaged'`` or ``'last'`` (keep the trained weights in the model).
     """
 
@@ -293,10 +311,13 @@ class SelfCorrectionHook(Hook):
 
     def __init__(self, start_epoch: int, cycle_epochs: int, cyclic_lr: bool = True, peak_ratio: float = 0.5,
                  eta_min_ratio: float = 0.01, soft_loss_scale: float = 1.0, refine_labels: bool = True,
-                 final_weights: str = 'averaged'):
+                 label_mixing: str = 'logits', final_weights: str = 'averaged'):
         if start_epoch < 1 or cycle_epochs < 1:
             raise LipToolkitError(f'SelfCorrectionHook: start_epoch and cycle_epochs must be at least 1, '
                                   f'got {start_epoch} and {cycle_epochs}')
+        if label_mixing not in LABEL_MIXINGS:
+            raise LipToolkitError(f"SelfCorrectionHook: label_mixing must be one of {', '.join(LABEL_MIXINGS)}, "
+                                  f'got {label_mixing!r}')
         if final_weights not in ('averaged', 'last'):
             raise LipToolkitError(f"SelfCorrectionHook: final_weights must be 'averaged' or 'last', got "
                                   f'{final_weights!r}')
@@ -307,6 +328,7 @@ class SelfCorrectionHook(Hook):
         self.eta_min_ratio = eta_min_ratio
         self.soft_loss_scale = soft_loss_scale
         self.refine_labels = refine_labels
+        self.label_mixing = label_mixing
         self.final_weights = final_weights
         self.cycles = 0
         self.averaged: Optional[nn.Module] = None
@@ -352,7 +374,7 @@ class SelfCorrectionHook(Hook):
                     continue
                 if not isinstance(term, CrossEntropyLoss) or term.use_sigmoid or term.use_mask:
                     continue
-                refined = RefinedLabelLoss(term, self.soft_loss_scale)
+                refined = RefinedLabelLoss(term, self.soft_loss_scale, self.label_mixing)
                 if index is None:
                     module.loss_decode = refined
                 else:

@@ -146,6 +146,43 @@ def test_refined_labels_by_hand():
     assert ignored.tolist() == pytest.approx(torch.softmax(torch.tensor([0.5, 0.0, -0.5]), 0).tolist())
 
 
+def test_refined_labels_mixed_as_probabilities_by_hand():
+    # aggregated model: probabilities (1/4, 3/4) over two classes, given label 0, one cycle done (a = 1/2)
+    logits = torch.tensor([0.0, math.log(3.0)])[None, :, None, None]
+    label = torch.tensor([[[0]]])
+    got = refined_soft_labels(logits, label, 0.5, mixing='probabilities')[0, :, 0, 0]
+    assert got.tolist() == pytest.approx([0.5 * 0.25 + 0.5, 0.5 * 0.75])   # the label keeps the argmax
+    # SCHP's code mixes the logits: softmax(0.5 * (0, ln 3) + 0.5 * (1, 0)), and the model's class wins
+    by_logits = refined_soft_labels(logits, label, 0.5)[0, :, 0, 0]
+    mixed = [0.5, 0.5 * math.log(3.0)]
+    assert by_logits.tolist() == pytest.approx([math.exp(v) / sum(math.exp(w) for w in mixed) for v in mixed])
+    assert by_logits.argmax() == 1 and got.argmax() == 0
+    # third aggregation (a = 1/4): the model's class wins once (3/4) * (3/4 - 1/4) > 1/4
+    assert refined_soft_labels(logits, label, 0.25, mixing='probabilities')[0, :, 0, 0].tolist() == pytest.approx(
+        [0.75 * 0.25 + 0.25, 0.75 * 0.75])
+    # an ignored pixel: the model's share alone (masked out of every loss)
+    ignored = refined_soft_labels(logits, torch.tensor([[[255]]]), 0.5, mixing='probabilities')[0, :, 0, 0]
+    assert ignored.tolist() == pytest.approx([0.125, 0.375])
+    with pytest.raises(LipToolkitError, match='label mixing'):
+        refined_soft_labels(logits, label, 0.5, mixing='average')
+
+
+def test_the_hook_passes_its_label_mixing_to_the_soft_term():
+    runner = _tiny_segmentor_runner()
+    hook = SelfCorrectionHook(start_epoch=4, cycle_epochs=3, label_mixing='probabilities')
+    hook.before_run(runner)
+    term = runner.model.decode_head.loss_decode
+    scores, label = _scores_and_labels()
+    term.soft_logits = torch.randn(2, 4, 3, 5, generator=torch.Generator().manual_seed(2))
+    term.label_weight = 0.5
+    target = 0.5 * torch.softmax(term.soft_logits, 1) + 0.5 * F.one_hot(torch.where(label == 255, 0, label), 4
+                                                                        ).permute(0, 3, 1, 2)
+    per_pixel = -(target * F.log_softmax(scores, 1)).sum(1) * (label != 255)
+    expected = term.plain.loss_weight * per_pixel.sum() / (
+        int((label != 255).sum()) if term.plain.avg_non_ignore else label.numel())
+    assert float(term(scores, label, ignore_index=255)) == pytest.approx(float(expected), rel=1e-5)
+
+
 @pytest.mark.parametrize('avg_non_ignore', [False, True])
 def test_refined_loss_is_the_plain_term_until_soft_labels_then_soft_cross_entropy(avg_non_ignore):
     torch.manual_seed(0)
@@ -278,6 +315,8 @@ def test_bad_settings_are_one_line_errors():
         SelfCorrectionHook(start_epoch=0, cycle_epochs=5)
     with pytest.raises(LipToolkitError, match='final_weights'):
         SelfCorrectionHook(start_epoch=1, cycle_epochs=1, final_weights='best')
+    with pytest.raises(LipToolkitError, match='label_mixing'):
+        SelfCorrectionHook(start_epoch=1, cycle_epochs=1, label_mixing='labels')
 
 
 # ---- the switch on real trainings (slow: several tiny trainings in subprocesses) --------------------------------
