@@ -164,3 +164,37 @@ def test_small_budget_trains_on_refined_labels_averages_weights_and_shows_no_gai
     assert row['plain']['train_vs_clean'] < result['agreement']['mIoU'] - 20
     gain = row['corrected']['mIoU'] - row['plain']['mIoU']
     assert GAIN_RANGE[0] <= gain <= GAIN_RANGE[1], gain
+
+
+# The third round's setting (docs/self_correction.md, "Symmetric noise, SCHP's losses and a model that
+# generalises"): the tiny CE2P-OCNet with SCHP's losses, noise that grows or shrinks parts, seed 1 of the documented
+# three. Measured with exactly these arguments: plain 18.13, self-correction 16.60, hard-label ablation 18.88 val
+# mIoU; the plain model 35.40 mIoU on its training images against the clean labels, the noisy labels 60.7; refined
+# labels 41.1 -> 30.4. About 27 minutes of wall time on 2 cores (three trainings of 1,800 iterations).
+CE2P_SEED_1 = ['--config', 'configs/parsing/schp/schp_ce2p-aspoc_r18-d16-tiny_1xb4-45e_synthetic-128x96.py',
+               '--image-height', '128', '--epochs', '45', '--start-epoch', '30', '--cycle-epochs', '3',
+               '--batch-size', '4', '--soft-loss-scale', '0.05', '--seeds', '1', '--ablation', '--diagnose',
+               '--jobs', '2']
+
+
+@pytest.mark.slow
+def test_with_a_model_that_generalises_the_label_refinement_is_what_costs(tmp_path):
+    done = subprocess.run([sys.executable, str(REPO_ROOT / 'benchmarks' / 'bench_self_correction.py'), '--out',
+                           str(tmp_path / 'bench'), '--json', str(tmp_path / 'result.json'), *CE2P_SEED_1],
+                          capture_output=True, text=True, timeout=5400, cwd=REPO_ROOT,
+                          env=dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore'))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    result = json.loads((tmp_path / 'result.json').read_text())
+    row = result['rows'][0]
+    assert [step['epoch'] for step in row['corrected']['aggregations']] == [30, 33, 36, 39, 42, 45]
+    plain, corrected, hard = (row[arm]['mIoU'] for arm in ('plain', 'corrected', 'hard'))
+    # What docs/self_correction.md reports: refining the labels costs (-2.28 here, -2.46 +- 0.16 over three seeds),
+    # the cycles and aggregation alone do not (+0.75 here, -0.31 +- 0.93). If a change makes the refinement stop
+    # costing, this fails and the page must be updated.
+    assert corrected - hard < -1.0, (corrected, hard)
+    assert corrected < plain and abs(hard - plain) < 2.0, (plain, corrected, hard)
+    # ... because the model is far below the noisy labels on its own training images, and the refined labels,
+    # the aggregated model's predictions wherever it is confident, are worse than the labels they replace
+    assert row['plain']['train_vs_clean'] < result['agreement']['mIoU'] - 20
+    assert all(step['averaged']['refined_vs_clean'] < result['agreement']['mIoU'] - 15
+               for step in row['corrected']['aggregations'])
