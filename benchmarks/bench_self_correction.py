@@ -2,9 +2,10 @@
 
 The training labels are corrupted the way annotators err, the val labels stay clean:
 
-* boundaries shifted: in each image every part is, with probability ``--p-boundary``, grown over its neighbours by
-  1 to ``--shift`` pixels (so its neighbours shrink by as much); the images and labels are first resized to
-  ``--image-height`` pixels (96), about the training size, so the pixels are the model's;
+* boundaries shifted: in each image every part is, with probability ``--p-boundary``, grown over its neighbours or
+  shrunk (a fair coin; ``--boundary grow`` only grows) by 1 to ``--shift`` pixels, its neighbours losing or taking
+  as much; the images and labels are first resized to ``--image-height`` pixels (96), about the training size, so
+  the pixels are the model's;
 * small parts dropped: every part smaller than ``--small-area`` pixels (gloves, sunglasses, shoes, socks...) is,
   with probability ``--p-drop``, given the label of the part that surrounds it most;
 * left/right confused: with probability ``--p-swap`` an image has every left/right pair swapped (14/15 arms,
@@ -63,12 +64,13 @@ def shift_boundaries(label: np.ndarray, rng: np.random.Generator, prob: float, m
         if rng.random() >= prob:
             continue
         radius = int(rng.integers(1, max_shift + 1))
-        part = (label == cls).astype(np.uint8)
+        part = label == cls
         if shrink and rng.random() < 0.5:
-            lost = (part > 0) & ~(cv2.erode(part, _disk(radius), borderType=cv2.BORDER_REPLICATE) > 0)
-            out[lost] = nearest_outside_label(label, part > 0)[lost]
+            kept = cv2.erode(part.astype(np.uint8), _disk(radius), borderType=cv2.BORDER_REPLICATE) > 0
+            lost = part & ~kept
+            out[lost] = nearest_outside_label(label, part)[lost]
         else:
-            grown = cv2.dilate(part, _disk(radius)) > 0
+            grown = cv2.dilate(part.astype(np.uint8), _disk(radius)) > 0
             out[grown & (label != 255)] = cls
     return out
 
@@ -319,6 +321,7 @@ def _mean_sd(values):
 
 
 def main(argv=None) -> int:
+    from lip_toolkit.parsing.self_correction import LABEL_MIXINGS
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', type=Path, default=Path('work_dirs/bench_self_correction'))
     parser.add_argument('--config', type=Path, default=CONFIG)
@@ -335,7 +338,7 @@ def main(argv=None) -> int:
     parser.add_argument('--p-boundary', type=float, default=0.5)
     parser.add_argument('--boundary', choices=('both', 'grow'), default='both',
                         help="boundary shifts grow or shrink a part ('both', no shared bias) or only grow it "
-                             "('grow', the benchmark before 2026-12-07's third session)")
+                             "('grow': the noise of the first two rounds in docs/self_correction.md)")
     parser.add_argument('--shift', type=int, default=2)
     parser.add_argument('--p-drop', type=float, default=0.5)
     parser.add_argument('--small-area', type=int, default=40)
@@ -343,7 +346,7 @@ def main(argv=None) -> int:
     parser.add_argument('--soft-loss-scale', type=float, default=1.0,
                         help="SelfCorrectionHook's factor on the soft term (1: the hook's default; 0.05: SCHP's, "
                              "whose KL 'mean' divides by the 20 classes)")
-    parser.add_argument('--label-mixing', choices=('logits', 'probabilities'), default='logits',
+    parser.add_argument('--label-mixing', choices=LABEL_MIXINGS, default='logits',
                         help="SelfCorrectionHook's label_mixing ('logits': SCHP's code)")
     parser.add_argument('--peak-ratio', type=float, default=0.5,
                         help="the cycles' learning rate at each restart, as a fraction of the initial one (SCHP: 0.5)")

@@ -180,6 +180,8 @@ def refined_soft_labels(soft_logits: torch.Tensor, label: torch.Tensor, label_we
     Returns:
         (B, C, H, W) probabilities.
     """
+    if mixing not in LABEL_MIXINGS:
+        raise LipToolkitError(f"label mixing must be one of {', '.join(LABEL_MIXINGS)}, got {mixing!r}")
     size = tuple(size or label.shape[-2:])
     if tuple(soft_logits.shape[-2:]) != size:
         soft_logits = F.interpolate(soft_logits, size=size, mode='bilinear', align_corners=True)
@@ -189,8 +191,6 @@ def refined_soft_labels(soft_logits: torch.Tensor, label: torch.Tensor, label_we
     onehot = onehot.permute(0, 3, 1, 2).to(soft_logits.dtype) * valid[:, None]
     if mixing == 'probabilities':
         return (1 - label_weight) * torch.softmax(soft_logits.detach(), dim=1) + label_weight * onehot
-    if mixing != 'logits':
-        raise LipToolkitError(f"label mixing must be one of {', '.join(LABEL_MIXINGS)}, got {mixing!r}")
     return torch.softmax((1 - label_weight) * soft_logits.detach() + label_weight * onehot, dim=1)
 
 
